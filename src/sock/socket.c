@@ -1,0 +1,572 @@
+/*
+ * socket.c: the BSD-shaped socket calls on int handles.  Each call
+ * returns what Linux returns in the same situation (checked against the
+ * kernel: tests/api_errno_test.c); the protocol work is delegated to
+ * tcp/.  Every ebb socket is non-blocking.
+ */
+#include "../tcp/tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd)
+{
+	if (!s || fd < 0 || (uint32_t)fd >= s->nfds_cap)
+		return 0;
+	return s->fds[fd];
+}
+
+int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t)
+{
+	/* Lowest free handle, as POSIX does for descriptors. */
+	uint32_t i;
+	for (i = 0; i < s->nfds_cap; i++)
+		if (!s->fds[i])
+			break;
+	if (i == s->nfds_cap) {
+		if (s->nfds_cap >= s->cfg.max_connections)
+			return -EMFILE;
+		uint32_t ncap = s->nfds_cap ? s->nfds_cap * 2 : 16;
+		struct tcb **v = realloc(s->fds, (size_t)ncap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		memset(v + s->nfds_cap, 0, (size_t)(ncap - s->nfds_cap) * sizeof *v);
+		s->fds = v;
+		s->nfds_cap = ncap;
+	}
+	s->fds[i] = t;
+	t->fd = (int)i;
+	return (int)i;
+}
+
+static void fd_release(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->fd >= 0)
+		s->fds[t->fd] = 0;
+	t->fd = -1;
+}
+
+/* Take the pending error (SO_ERROR semantics: reading clears it). */
+static int take_error(struct tcb *t)
+{
+	int e = t->so_error;
+	t->so_error = 0;
+	return e;
+}
+
+int ebb_socket(struct ebb_stack *s, int domain, int type, int protocol)
+{
+	if (!s)
+		return -EINVAL;
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (base < 0 || base > 10)
+		return -EINVAL;
+	if (base != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol != 0 && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	struct tcb *t = ebb__tcb_new(s);
+	if (!t)
+		return s->ntcbs >= s->cfg.max_connections ? -EMFILE : -ENOMEM;
+	int fd = ebb__fd_alloc(s, t);
+	if (fd < 0)
+		ebb__tcb_free(s, t);
+	return fd;
+}
+
+static int sockaddr_in_get(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port, int allow_unspec)
+{
+	if (!addr)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)addr;
+	*ip = ebb_get32((const uint8_t *)&in->sin_addr.s_addr);
+	*port = ebb_get16((const uint8_t *)&in->sin_port);
+	if (in->sin_family == AF_INET)
+		return 0;
+	/* Linux accepts AF_UNSPEC with INADDR_ANY in bind() for old callers. */
+	if (allow_unspec && in->sin_family == AF_UNSPEC && *ip == 0)
+		return 0;
+	return -EAFNOSUPPORT;
+}
+
+static void sockaddr_in_put(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in in;
+	memset(&in, 0, sizeof in);
+	in.sin_family = AF_INET;
+	ebb_put32((uint8_t *)&in.sin_addr.s_addr, ip);
+	ebb_put16((uint8_t *)&in.sin_port, port);
+	socklen_t n = *len < (socklen_t)sizeof in ? *len : (socklen_t)sizeof in;
+	memcpy(addr, &in, (size_t)n);
+	*len = sizeof in;
+}
+
+int ebb_bind(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t len, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	uint32_t ip;
+	uint16_t port;
+	int r = sockaddr_in_get(addr, len, &ip, &port, 1);
+	if (r)
+		return r;
+	if (t->state != EBB_TCP_CLOSE || t->bound)
+		return -EINVAL;
+	if (ip && !ebb__is_local_addr(s, ip) && !s->cfg.accept_any_addr)
+		return -EADDRNOTAVAIL;
+	return ebb__port_bind(s, t, ip, port, 1);
+}
+
+int ebb_listen(struct ebb_stack *s, int fd, int backlog, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (t->sock != SS_UNCONNECTED || (t->state != EBB_TCP_CLOSE && t->state != EBB_TCP_LISTEN))
+		return -EINVAL;
+	if ((unsigned)backlog > s->cfg.somaxconn)
+		backlog = (int)s->cfg.somaxconn;
+	if (t->state == EBB_TCP_LISTEN) {
+		t->lsn->backlog = backlog; /* Linux: listen() again adjusts the backlog */
+		return 0;
+	}
+	if (!t->bound) {
+		int r = ebb__port_bind(s, t, 0, 0, 0);
+		if (r)
+			return r;
+	} else {
+		/* Checked again as a listener: two sockets bound with
+		 * SO_REUSEADDR may not both listen (Linux). */
+		t->state = EBB_TCP_LISTEN;
+		struct bind_bucket *b = t->own.b;
+		int conflict = 0;
+		for (struct bind_owner *o = b->owners; o && !conflict; o = o->next)
+			conflict = o->tcb != t && o->tcb->state == EBB_TCP_LISTEN &&
+				   !(t->o.reuseport && o->tcb->o.reuseport);
+		t->state = EBB_TCP_CLOSE;
+		if (conflict)
+			return -EADDRINUSE;
+	}
+	t->lsn = calloc(1, sizeof *t->lsn);
+	if (!t->lsn)
+		return -ENOMEM;
+	t->lsn->backlog = backlog;
+	ebb__listener_add(s, t);
+	t->tuple.local.addr = ebb_addr_v4(t->laddr);
+	t->tuple.local.port = t->lport;
+	ebb__set_state(s, t, EBB_TCP_LISTEN);
+	return 0;
+}
+
+int ebb_accept(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len, uint64_t now)
+{
+	struct tcb *l = ebb__fd_tcb(s, fd);
+	if (!l)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (l->state != EBB_TCP_LISTEN)
+		return -EINVAL;
+	if (addr && !len)
+		return -EFAULT;
+	if (addr && (int)*len < 0)
+		return -EINVAL;
+	struct tcb *c = l->lsn->acc_head;
+	if (!c)
+		return -EAGAIN;
+	int nfd = ebb__fd_alloc(s, c);
+	if (nfd < 0)
+		return nfd;
+	ebb__child_unlink(s, c);
+	c->accepted = 1;
+	if (addr)
+		sockaddr_in_put(addr, len, c->raddr, c->rport);
+	return nfd;
+}
+
+static int start_connect(struct ebb_stack *s, struct tcb *t, uint32_t ip, uint16_t port)
+{
+	if (ip == 0 || ip == 0xffffffffu || (ip >> 28) == 0xe || (ip >> 28) == 0xf)
+		return -ENETUNREACH;
+	if (t->conn_id && (t->done || t->outcome != EBB_END_OPEN || t->rcvq.buf))
+		ebb__tcb_reset_proto(s, t);
+	int r = ebb__port_connect(s, t, ip, port);
+	if (r)
+		return r;
+	t->raddr = ip;
+	t->rport = port;
+	t->tuple.remote.addr = ebb_addr_v4(ip);
+	t->tuple.remote.port = port;
+	if (ebb__demux_add_tcb(s, t)) {
+		if (!t->own.explicit_bind)
+			ebb__port_release(s, t);
+		return -ENOMEM;
+	}
+	if (!t->iss_preset)
+		t->iss = ebb__isn(s, t->laddr, t->lport, t->raddr, t->rport, s->now);
+	t->iss_preset = 0;
+	t->snd_una = t->iss;
+	t->snd_nxt = t->snd_max = t->iss + 1;
+	t->recover = t->iss;
+	t->adv_mss = (uint16_t)(t->o.user_mss ? ebb_min_u32(t->o.user_mss, s->cfg.mtu - 40) : s->cfg.mtu - 40);
+	t->rcv_wscale = s->cfg.window_scaling ? ebb__initial_wscale(s, t) : 0;
+	t->ts_offset = ebb__ts_offset(s, t->laddr, t->raddr);
+	t->rto = s->cfg.rto_initial;
+	t->sock = SS_CONNECTING;
+	t->done = 0;
+	t->shutdown = 0;
+	t->outcome = EBB_END_OPEN;
+	CTR(s, ActiveOpens);
+	ebb__set_state(s, t, EBB_TCP_SYN_SENT);
+	ebb__send_syn(s, t);
+	t->rtt_timing = 1;
+	t->rtt_start = s->now;
+	ebb__arm_rto(s, t);
+	return -EINPROGRESS;
+}
+
+/* connect(AF_UNSPEC): Linux's tcp_disconnect, an abort back to CLOSE. */
+static int disconnect(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->state == EBB_TCP_LISTEN) {
+		ebb__listener_close(s, t);
+		free(t->lsn);
+		t->lsn = 0;
+		ebb__set_state(s, t, EBB_TCP_CLOSE);
+	} else if (t->state != EBB_TCP_CLOSE) {
+		int rst = t->state != EBB_TCP_SYN_SENT;
+		ebb__tcb_abort(s, t, rst, 0, EBB_END_RST_SENT_ABORT);
+	}
+	t->sock = SS_UNCONNECTED;
+	t->shutdown = 0;
+	t->done = 0;
+	if (t->bound && !t->own.explicit_bind)
+		ebb__port_release(s, t);
+	return 0;
+}
+
+int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t len, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (!addr)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (addr->sa_family == AF_UNSPEC)
+		return disconnect(s, t);
+	/* Linux's __inet_stream_connect, by the socket's connect state. */
+	switch (t->sock) {
+	case SS_CONNECTED:
+		return -EISCONN;
+	case SS_CONNECTING:
+		if (t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_SYN_RECV)
+			return -EALREADY;
+		if (t->state == EBB_TCP_CLOSE) {
+			/* The attempt failed (RST, timeout): report it once;
+			 * the next connect() starts afresh. */
+			int e = take_error(t);
+			t->sock = SS_UNCONNECTED;
+			if (t->bound && !t->own.explicit_bind)
+				ebb__port_release(s, t);
+			return e ? -e : -ECONNABORTED;
+		}
+		t->sock = SS_CONNECTED;
+		return 0;
+	default:
+		break;
+	}
+	if (t->state != EBB_TCP_CLOSE)
+		return -EISCONN;
+	uint32_t ip;
+	uint16_t port;
+	int r = sockaddr_in_get(addr, len, &ip, &port, 0);
+	if (r)
+		return r;
+	return start_connect(s, t, ip, port);
+}
+
+ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int flags, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (!buf && len)
+		return -EFAULT;
+	/* Linux's tcp_sendmsg: not yet (or no longer) synchronized. */
+	if (t->state != EBB_TCP_ESTABLISHED && t->state != EBB_TCP_CLOSE_WAIT) {
+		if (t->so_error)
+			return -take_error(t);
+		if (t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_SYN_RECV)
+			return -EAGAIN;
+		return -EPIPE;
+	}
+	if (t->so_error)
+		return -take_error(t);
+	if (t->shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	if (!len)
+		return 0;
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	uint32_t n = ebb__ring_write(&t->sndq, buf, (uint32_t)len);
+	if (!n)
+		return -EAGAIN;
+	/* MSG_MORE holds a partial segment back for this call, like a
+	 * short TCP_CORK (Linux). */
+	uint8_t cork = t->o.cork;
+	if (flags & MSG_MORE)
+		t->o.cork = 1;
+	ebb__output(s, t);
+	t->o.cork = cork;
+	return n;
+}
+
+ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (t->state == EBB_TCP_LISTEN)
+		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	if (!buf && len)
+		return -EFAULT;
+	if (!len)
+		return 0;
+	uint32_t avail = t->rcvq.len;
+	if (avail) {
+		uint32_t n = len < avail ? (uint32_t)len : avail;
+		ebb__ring_peek(&t->rcvq, 0, buf, n);
+		if (!(flags & MSG_PEEK)) {
+			ebb__ring_drop(&t->rcvq, n);
+			ebb__window_update(s, t);
+		}
+		return n;
+	}
+	/* Nothing to read: Linux's tcp_recvmsg order. */
+	if (t->done)
+		return 0;
+	if (t->so_error)
+		return -take_error(t);
+	if (t->shutdown & RCV_SHUTDOWN)
+		return 0;
+	if (t->state == EBB_TCP_CLOSE)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+/* Queue our FIN after the data already queued (RFC 9293 CLOSE / Linux's
+ * tcp_close_state): ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK. */
+static void send_fin(struct ebb_stack *s, struct tcb *t)
+{
+	int next;
+	switch (t->state) {
+	case EBB_TCP_ESTABLISHED:
+		next = EBB_TCP_FIN_WAIT1;
+		break;
+	case EBB_TCP_CLOSE_WAIT:
+		next = EBB_TCP_LAST_ACK;
+		break;
+	default:
+		return;
+	}
+	t->fin_queued = 1;
+	t->fin_seq = t->snd_una + t->sndq.len;
+	ebb__set_state(s, t, next);
+	ebb__output(s, t);
+}
+
+int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	int bits = how + 1; /* RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2 */
+	if (t->sock == SS_CONNECTING && t->state != EBB_TCP_SYN_SENT && t->state != EBB_TCP_SYN_RECV &&
+	    t->state != EBB_TCP_CLOSE)
+		t->sock = SS_CONNECTED;
+	switch (t->state) {
+	case EBB_TCP_CLOSE:
+		t->shutdown |= (uint8_t)bits;
+		return -ENOTCONN;
+	case EBB_TCP_LISTEN:
+		/* Linux: SHUT_RD on a listener stops it listening. */
+		if (bits & RCV_SHUTDOWN)
+			return disconnect(s, t);
+		return 0;
+	case EBB_TCP_SYN_SENT:
+		return disconnect(s, t);
+	default:
+		break;
+	}
+	t->shutdown |= (uint8_t)bits;
+	if (bits & SEND_SHUTDOWN)
+		send_fin(s, t);
+	return 0;
+}
+
+int ebb_close(struct ebb_stack *s, int fd, uint64_t now)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	ebb__clock(s, now);
+	fd_release(s, t);
+	t->shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+
+	if (t->state == EBB_TCP_LISTEN) {
+		ebb__listener_close(s, t);
+		ebb__tcb_done(s, t, EBB_END_CLOSED_EARLY);
+		return 0;
+	}
+	if (t->state == EBB_TCP_CLOSE) {
+		ebb__port_release(s, t);
+		ebb__tcb_free(s, t);
+		return 0;
+	}
+	/* RFC 2525 §2.17 / Linux: closing with unread data loses it, so
+	 * the peer must learn that: RST instead of FIN. */
+	if (t->rcvq.len) {
+		CTR(s, TCPAbortOnClose);
+		ebb__tcb_abort(s, t, t->state != EBB_TCP_SYN_SENT, 0, EBB_END_RST_SENT_UNREAD);
+		return 0;
+	}
+	if (t->o.linger_on && t->o.linger_sec == 0) {
+		/* SO_LINGER {1, 0}: abortive close, no TIME_WAIT (the seeds'
+		 * SO_LINGER story).  Linux counts it as TCPAbortOnData. */
+		CTR(s, TCPAbortOnData);
+		ebb__tcb_abort(s, t, t->state != EBB_TCP_SYN_SENT, 0, EBB_END_RST_SENT_LINGER0);
+		return 0;
+	}
+	switch (t->state) {
+	case EBB_TCP_SYN_SENT:
+		/* No RST for a connection that never got an answer. */
+		ebb__tcb_done(s, t, EBB_END_CLOSED_EARLY);
+		return 0;
+	case EBB_TCP_ESTABLISHED:
+	case EBB_TCP_CLOSE_WAIT:
+		send_fin(s, t);
+		break;
+	case EBB_TCP_FIN_WAIT2:
+		if (t->o.linger2 < 0) {
+			CTR(s, TCPAbortOnLinger);
+			ebb__tcb_abort(s, t, 1, 0, EBB_END_RST_SENT_ABORT);
+			return 0;
+		}
+		t->t_fw2 = s->now + (t->o.linger2 > 0 ? (uint64_t)t->o.linger2 * EBB_NSEC_PER_SEC : s->cfg.fin_timeout);
+		ebb__timer_update(s, t);
+		break;
+	default:
+		break; /* FIN_WAIT1, CLOSING, LAST_ACK: the close is under way */
+	}
+	return 0;
+}
+
+int ebb_getsockname(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	if (!addr || !len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	sockaddr_in_put(addr, len, t->laddr, t->lport);
+	return 0;
+}
+
+int ebb_getpeername(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	if (!t)
+		return -EBADF;
+	if (!addr || !len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (!t->rport || t->state == EBB_TCP_CLOSE || t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_LISTEN)
+		return -ENOTCONN;
+	sockaddr_in_put(addr, len, t->raddr, t->rport);
+	return 0;
+}
+
+int64_t ebb_conn_id(const struct ebb_stack *s, int fd)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	return t ? (int64_t)t->conn_id : -EBADF;
+}
+
+int ebb_outcome(const struct ebb_stack *s, int fd)
+{
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	return t ? t->outcome : -EBADF;
+}
+
+/* Linux's tcp_poll. */
+static short poll_mask(const struct tcb *t)
+{
+	short mask = 0;
+	if (t->state == EBB_TCP_LISTEN)
+		return t->lsn->acc_head ? (POLLIN | POLLRDNORM) : 0;
+	if (t->shutdown == (RCV_SHUTDOWN | SEND_SHUTDOWN) || t->state == EBB_TCP_CLOSE)
+		mask |= POLLHUP;
+	if (t->shutdown & RCV_SHUTDOWN)
+		mask |= POLLIN | POLLRDNORM | EBB_POLLRDHUP;
+	if (t->state != EBB_TCP_SYN_SENT && t->state != EBB_TCP_SYN_RECV) {
+		if (t->rcvq.len)
+			mask |= POLLIN | POLLRDNORM;
+		if (!(t->shutdown & SEND_SHUTDOWN)) {
+			/* Writable when free space is at least half of what is
+			 * queued (sk_stream_is_writeable). */
+			uint32_t queued = t->sndq.len;
+			uint32_t space = t->sndq.buf ? t->sndq.cap - queued : t->o.sndbuf;
+			if (space >= queued / 2 && (space || !t->sndq.buf))
+				mask |= POLLOUT | POLLWRNORM;
+		} else {
+			mask |= POLLOUT | POLLWRNORM;
+		}
+	}
+	if (t->so_error)
+		mask |= POLLERR;
+	return mask;
+}
+
+int ebb_poll(struct ebb_stack *s, struct pollfd *fds, size_t nfds, uint64_t now)
+{
+	if (!s || (!fds && nfds))
+		return -EFAULT;
+	ebb__clock(s, now);
+	int ready = 0;
+	for (size_t i = 0; i < nfds; i++) {
+		fds[i].revents = 0;
+		if (fds[i].fd < 0)
+			continue; /* POSIX: negative descriptors are ignored */
+		struct tcb *t = ebb__fd_tcb(s, fds[i].fd);
+		if (!t) {
+			fds[i].revents = POLLNVAL;
+		} else {
+			short m = poll_mask(t);
+			fds[i].revents = (short)(m & (fds[i].events | POLLERR | POLLHUP));
+		}
+		if (fds[i].revents)
+			ready++;
+	}
+	return ready;
+}

@@ -1,0 +1,163 @@
+/*
+ * demux.c: the one lookup from a 4-tuple to what owns it: a connection
+ * (TCB) or a TIME_WAIT record, in a single open-addressing table so a
+ * segment needs one probe sequence whatever state its connection is in.
+ *
+ * A slot is 8 bytes: the low 32 bits of the keyed hash (fingerprint; its
+ * low bits are also the home slot) and a 32-bit reference.  Holding the
+ * hash bits in the slot lets the table grow and delete (backward shift,
+ * no tombstones) without touching the records, and rejects almost every
+ * non-matching probe without a cache miss on the record.  The hash is
+ * SipHash keyed by the stack secret: a peer cannot aim collisions at it.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../util/siphash.h"
+
+int ebb__demux_init(struct demux *d, uint32_t log2)
+{
+	d->slot = calloc((size_t)1 << log2, sizeof *d->slot);
+	if (!d->slot)
+		return -ENOMEM;
+	d->mask = (1u << log2) - 1;
+	d->count = 0;
+	return 0;
+}
+
+void ebb__demux_free(struct demux *d)
+{
+	free(d->slot);
+	d->slot = 0;
+}
+
+uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint8_t buf[12];
+	ebb_put32(buf, laddr);
+	ebb_put32(buf + 4, raddr);
+	ebb_put16(buf + 8, lport);
+	ebb_put16(buf + 10, rport);
+	return ebb__siphash24(s->hash_key, buf, sizeof buf);
+}
+
+static int ref_matches(const struct ebb_stack *s, uint32_t ref, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		       uint16_t rport)
+{
+	if (ref & REF_TW) {
+		const struct tw_rec *r = ebb__tw_get(s, ref);
+		return r->laddr == laddr && r->raddr == raddr && r->lport == lport && r->rport == rport;
+	}
+	const struct tcb *t = s->tcbs[ref - 1];
+	return t->laddr == laddr && t->raddr == raddr && t->lport == lport && t->rport == rport;
+}
+
+uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	const struct demux *d = &s->demux;
+	uint32_t fp = (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport);
+	for (uint32_t i = fp & d->mask;; i = (i + 1) & d->mask) {
+		uint64_t v = d->slot[i];
+		if (!v)
+			return 0;
+		if ((uint32_t)(v >> 32) == fp && ref_matches(s, (uint32_t)v, laddr, lport, raddr, rport))
+			return (uint32_t)v;
+	}
+}
+
+static void place(struct demux *d, uint32_t fp, uint32_t ref)
+{
+	uint32_t i = fp & d->mask;
+	while (d->slot[i])
+		i = (i + 1) & d->mask;
+	d->slot[i] = ((uint64_t)fp << 32) | ref;
+}
+
+static int grow(struct demux *d)
+{
+	struct demux nd;
+	uint32_t log2 = 0;
+	while ((1u << log2) <= d->mask)
+		log2++;
+	if (log2 >= 31 || ebb__demux_init(&nd, log2 + 1))
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= d->mask; i++)
+		if (d->slot[i])
+			place(&nd, (uint32_t)(d->slot[i] >> 32), (uint32_t)d->slot[i]);
+	nd.count = d->count;
+	free(d->slot);
+	*d = nd;
+	return 0;
+}
+
+int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref)
+{
+	struct demux *d = &s->demux;
+	/* Load factor at most 3/4: linear probing stays short and a
+	 * million entries fit 2^21 slots, 16 bytes each all included. */
+	if ((uint64_t)(d->count + 1) * 4 > (uint64_t)(d->mask + 1) * 3 && grow(d))
+		return -ENOMEM;
+	place(d, (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport), ref);
+	d->count++;
+	return 0;
+}
+
+static uint32_t find_slot(const struct ebb_stack *s, uint32_t fp, uint32_t ref)
+{
+	const struct demux *d = &s->demux;
+	for (uint32_t i = fp & d->mask;; i = (i + 1) & d->mask) {
+		uint64_t v = d->slot[i];
+		if (!v)
+			return UINT32_MAX;
+		if ((uint32_t)v == ref)
+			return i;
+	}
+}
+
+void ebb__demux_remove(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref)
+{
+	struct demux *d = &s->demux;
+	uint32_t i = find_slot(s, (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport), ref);
+	if (i == UINT32_MAX)
+		return;
+	/* Backward-shift deletion: pull later members of the probe run
+	 * into the hole when the hole lies between their home and them. */
+	for (uint32_t j = (i + 1) & d->mask;; j = (j + 1) & d->mask) {
+		uint64_t v = d->slot[j];
+		if (!v)
+			break;
+		uint32_t home = (uint32_t)(v >> 32) & d->mask;
+		if (((j - home) & d->mask) >= ((j - i) & d->mask)) {
+			d->slot[i] = v;
+			i = j;
+		}
+	}
+	d->slot[i] = 0;
+	d->count--;
+}
+
+void ebb__demux_replace(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+			uint32_t old_ref, uint32_t new_ref)
+{
+	struct demux *d = &s->demux;
+	uint32_t fp = (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport);
+	uint32_t i = find_slot(s, fp, old_ref);
+	if (i != UINT32_MAX)
+		d->slot[i] = ((uint64_t)fp << 32) | new_ref;
+}
+
+int ebb__demux_add_tcb(struct ebb_stack *s, struct tcb *t)
+{
+	int r = ebb__demux_insert(s, t->laddr, t->lport, t->raddr, t->rport, t->idx + 1);
+	if (!r)
+		t->in_demux = 1;
+	return r;
+}
+
+void ebb__demux_del_tcb(struct ebb_stack *s, struct tcb *t)
+{
+	ebb__demux_remove(s, t->laddr, t->lport, t->raddr, t->rport, t->idx + 1);
+	t->in_demux = 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * listen.c: the LISTEN state (RFC 9293 §3.10.7.2) and a listener's two
+ * queues: embryonic connections in SYN-RECEIVED (capped by
+ * max_syn_backlog) and established ones waiting for accept() (capped by
+ * the listen() backlog, as Linux: full when it holds more than backlog).
+ */
+#include "tcp.h"
+
+#include <stdlib.h>
+
+static void q_push(struct tcb **head, struct tcb *t)
+{
+	t->q_prev = 0;
+	t->q_next = *head;
+	if (*head)
+		(*head)->q_prev = t;
+	*head = t;
+}
+
+static void q_remove(struct tcb **head, struct tcb *t)
+{
+	if (t->q_prev)
+		t->q_prev->q_next = t->q_next;
+	else
+		*head = t->q_next;
+	if (t->q_next)
+		t->q_next->q_prev = t->q_prev;
+	t->q_next = t->q_prev = 0;
+}
+
+void ebb__child_unlink(struct ebb_stack *s, struct tcb *t)
+{
+	(void)s;
+	struct listener *l = t->parent->lsn;
+	/* Still SYN-RECEIVED: the SYN queue; anything later: the accept queue. */
+	if (t->state == EBB_TCP_SYN_RECV) {
+		q_remove(&l->syn_head, t);
+		l->syn_count--;
+	} else {
+		/* accept queue: a FIFO with a tail pointer */
+		if (t->q_prev)
+			t->q_prev->q_next = t->q_next;
+		else
+			l->acc_head = t->q_next;
+		if (t->q_next)
+			t->q_next->q_prev = t->q_prev;
+		else
+			l->acc_tail = t->q_prev;
+		t->q_next = t->q_prev = 0;
+		l->acc_count--;
+	}
+	t->lsn_child = 0;
+	t->parent = 0;
+}
+
+void ebb__child_established(struct ebb_stack *s, struct tcb *t)
+{
+	(void)s;
+	struct listener *l = t->parent->lsn;
+	q_remove(&l->syn_head, t);
+	l->syn_count--;
+	t->q_next = 0;
+	t->q_prev = l->acc_tail;
+	if (l->acc_tail)
+		l->acc_tail->q_next = t;
+	else
+		l->acc_head = t;
+	l->acc_tail = t;
+	l->acc_count++;
+	t->sock = SS_CONNECTED;
+}
+
+static uint8_t initial_wscale(const struct ebb_stack *s, const struct tcb *t)
+{
+	/* As Linux's tcp_select_initial_window: scale for the largest
+	 * buffer the socket could grow to, so a later SO_RCVBUF fits. */
+	uint32_t space = ebb_max_u32(t->o.rcvbuf, s->cfg.rmem_max);
+	int lg = 31 - __builtin_clz(space);
+	int ws = lg - 15;
+	return (uint8_t)(ws < 0 ? 0 : ws > 14 ? 14 : ws);
+}
+
+void ebb__set_snd_mss(struct ebb_stack *s, struct tcb *t)
+{
+	uint32_t mss = ebb_min_u32(t->peer_mss, s->cfg.mtu - 40);
+	if (t->o.user_mss)
+		mss = ebb_min_u32(mss, t->o.user_mss);
+	/* A peer cannot talk us into tiny segments (MSS 0 or 1 would turn
+	 * a transfer into a packet storm): Linux's tcp_min_snd_mss, 48. */
+	if (mss < 48)
+		mss = 48;
+	if (t->ts_ok)
+		mss -= 12;
+	t->snd_mss = (uint16_t)mss;
+}
+
+void ebb__apply_syn_options(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg)
+{
+	const struct ebb_tcp_opts *o = &seg->opt;
+	/* MSS 0 is ignored (treated as absent), as Linux. */
+	t->peer_mss = o->has_mss && o->mss ? o->mss : 536;
+	t->ws_rcvd = o->has_ws;
+	t->ts_rcvd = o->has_ts;
+	t->ws_ok = o->has_ws && s->cfg.window_scaling;
+	t->ts_ok = o->has_ts && s->cfg.timestamps;
+	if (t->ws_ok) {
+		t->snd_wscale = o->wscale;
+		if (t->state != EBB_TCP_SYN_SENT)
+			t->rcv_wscale = initial_wscale(s, t);
+	} else {
+		t->snd_wscale = t->rcv_wscale = 0;
+	}
+	if (t->ts_ok) {
+		t->ts_recent = o->tsval;
+		t->ts_recent_stamp = s->now;
+	}
+	ebb__set_snd_mss(s, t);
+}
+
+uint8_t ebb__initial_wscale(const struct ebb_stack *s, const struct tcb *t)
+{
+	return initial_wscale(s, t);
+}
+
+void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg,
+		       uint32_t tw_isn)
+{
+	/* First, check for a RST: ignore it. */
+	if (seg->flags & EBB_TH_RST)
+		return;
+	/* Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	if (seg->flags & EBB_TH_ACK) {
+		ebb__send_rst_reply(s, ip->dst, ip->src, seg);
+		return;
+	}
+	/* Third, check for a SYN; anything else is dropped. */
+	if (!(seg->flags & EBB_TH_SYN))
+		return;
+	if (seg->flags & EBB_TH_FIN) {
+		CTR(s, TCPSynFinDrop);
+		return;
+	}
+	struct listener *lq = l->lsn;
+	if (lq->acc_count > (uint32_t)lq->backlog) {
+		/* Accept queue full: the application is not accepting.  Drop
+		 * the SYN so the client retries later (Linux). */
+		CTR(s, ListenOverflows);
+		CTR(s, ListenDrops);
+		return;
+	}
+	if (lq->syn_count >= s->cfg.max_syn_backlog) {
+		CTR(s, TCPReqQFullDrop);
+		CTR(s, ListenDrops);
+		return;
+	}
+	struct tcb *c = ebb__tcb_new(s);
+	if (!c) {
+		CTR(s, ConnCapDrops);
+		CTR(s, ListenDrops);
+		return;
+	}
+	c->o = l->o; /* accepted sockets inherit the listener's options */
+	c->passive = 1;
+	if (ebb__port_inherit(s, c, l)) {
+		ebb__tcb_free(s, c);
+		CTR(s, ListenDrops);
+		return;
+	}
+	ebb__tcb_set_tuple(c, ip->dst, seg->dport, ip->src, seg->sport);
+	if (ebb__demux_add_tcb(s, c)) {
+		ebb__port_release(s, c);
+		ebb__tcb_free(s, c);
+		CTR(s, ListenDrops);
+		return;
+	}
+	c->parent = l;
+	c->lsn_child = 1;
+	q_push(&lq->syn_head, c);
+	lq->syn_count++;
+
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = tw_isn ? tw_isn : ebb__isn(s, c->laddr, c->lport, c->raddr, c->rport, s->now);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->adv_mss = (uint16_t)(c->o.user_mss ? ebb_min_u32(c->o.user_mss, s->cfg.mtu - 40) : s->cfg.mtu - 40);
+	c->ts_offset = ebb__ts_offset(s, c->laddr, c->raddr);
+	c->state = EBB_TCP_SYN_RECV; /* options are applied as SYN-RECEIVED */
+	s->nstate[EBB_TCP_CLOSE]--;
+	s->nstate[EBB_TCP_SYN_RECV]++;
+	ebb__apply_syn_options(s, c, seg);
+	/* The SYN's window is never scaled (RFC 7323 §2.2). */
+	c->snd_wnd = seg->wnd;
+	c->max_snd_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	c->state_since = s->now;
+	ebb__emit_event(s, &c->tuple, c->conn_id, -1, EBB_TCP_LISTEN, EBB_TCP_SYN_RECV, 0);
+	CTR(s, PassiveOpens);
+
+	/* Data on a SYN is not kept (no TCP Fast Open): the peer sends it
+	 * again once the handshake completes, as with Linux. */
+	ebb__send_syn(s, c);
+	c->rtt_timing = 1;
+	c->rtt_start = s->now;
+	ebb__arm_rto(s, c);
+}
+
+void ebb__listener_close(struct ebb_stack *s, struct tcb *l)
+{
+	struct listener *lq = l->lsn;
+	/* Embryonic connections vanish quietly (their peers' ACKs will meet
+	 * a RST); established but never accepted ones are reset, as Linux. */
+	while (lq->syn_head)
+		ebb__tcb_done(s, lq->syn_head, EBB_END_CLOSED_EARLY);
+	while (lq->acc_head) {
+		CTR(s, TCPAbortOnClose);
+		ebb__tcb_abort(s, lq->acc_head, 1, ECONNRESET, EBB_END_RST_SENT_ABORT);
+	}
+	ebb__listener_del(s, l);
+}

@@ -1,0 +1,359 @@
+/*
+ * output.c: everything the stack sends.  ebb__output decides what the
+ * windows, Nagle and silly-window avoidance allow and sends it; the
+ * emitters below build ACKs, SYNs, RSTs and probes.  Input and timers
+ * decide *that* something must go out; this file alone decides *how*.
+ */
+#include "tcp.h"
+
+static void deliver(struct ebb_stack *s, size_t len)
+{
+	CTR(s, IpOutRequests);
+	s->cfg.output(s->cfg.output_ctx, s->pkt, len);
+}
+
+static int wants_ws(const struct ebb_stack *s, const struct tcb *t)
+{
+	/* RFC 7323 §2.2: offer on our SYN; answer only if the peer offered. */
+	return s->cfg.window_scaling && (t->state == EBB_TCP_SYN_SENT || t->ws_rcvd);
+}
+
+static int wants_ts(const struct ebb_stack *s, const struct tcb *t)
+{
+	return s->cfg.timestamps && (t->state == EBB_TCP_SYN_SENT || t->ts_rcvd);
+}
+
+uint32_t ebb__rcv_window(const struct ebb_stack *s, const struct tcb *t)
+{
+	(void)s;
+	uint32_t space = t->rcvq.buf ? ebb__ring_free_space(&t->rcvq) : t->o.rcvbuf;
+	uint32_t maxw = 65535u << t->rcv_wscale;
+	if (space > maxw)
+		space = maxw;
+	uint32_t cur = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	/* Receiver silly-window avoidance (RFC 9293 §3.8.6.2.2, MUST-39):
+	 * move the right edge only by at least min(buffer / 2, MSS). */
+	uint32_t step = ebb_min_u32(t->o.rcvbuf / 2, t->adv_mss ? t->adv_mss : 536);
+	if (space > cur && space - cur < step)
+		space = cur;
+	/* Never shrink the window (RFC 9293 §3.8.6, SHLD-14). */
+	return space < cur ? cur : space;
+}
+
+/* The window field for a segment we send now, and the right edge it
+ * advertises. */
+static uint16_t window_field(struct ebb_stack *s, struct tcb *t, int syn)
+{
+	uint32_t w = ebb__rcv_window(s, t);
+	if (syn) {
+		/* The window in a SYN is never scaled (RFC 7323 §2.2). */
+		if (w > 65535)
+			w = 65535;
+		if (t->state == EBB_TCP_SYN_RECV && ebb_seq_gt(t->rcv_nxt + w, t->rcv_adv))
+			t->rcv_adv = t->rcv_nxt + w;
+		t->rcv_wnd_adv = w;
+		return (uint16_t)w;
+	}
+	uint32_t f = w >> t->rcv_wscale;
+	uint32_t cur = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	if ((f << t->rcv_wscale) < cur) /* scaling rounded below the old edge */
+		f = (cur + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale;
+	if (f > 65535)
+		f = 65535;
+	uint32_t edge = t->rcv_nxt + (f << t->rcv_wscale);
+	if (ebb_seq_gt(edge, t->rcv_adv))
+		t->rcv_adv = edge;
+	t->rcv_wnd_adv = f << t->rcv_wscale;
+	return (uint16_t)f;
+}
+
+static size_t write_opts(struct ebb_stack *s, struct tcb *t, uint8_t flags)
+{
+	struct ebb_tcp_opts o;
+	memset(&o, 0, sizeof o);
+	int syn = (flags & EBB_TH_SYN) != 0;
+	if (syn) {
+		o.has_mss = 1;
+		o.mss = t->adv_mss;
+		if (wants_ws(s, t)) {
+			o.has_ws = 1;
+			o.wscale = t->rcv_wscale;
+		}
+		if (wants_ts(s, t)) {
+			o.has_ts = 1;
+			o.tsval = ebb__ts_now(s, t);
+			o.tsecr = t->state == EBB_TCP_SYN_SENT ? 0 : t->ts_recent;
+		}
+	} else if (t->ts_ok && !(flags & EBB_TH_RST)) {
+		o.has_ts = 1;
+		o.tsval = ebb__ts_now(s, t);
+		o.tsecr = t->ts_recent;
+	}
+	return ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, &o, syn);
+}
+
+/* Send one segment of connection t: `len` payload bytes from the send
+ * queue starting at sequence `seq`. */
+static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags, uint32_t len)
+{
+	struct ebb_seg_out o;
+	o.src = t->laddr;
+	o.dst = t->raddr;
+	o.sport = t->lport;
+	o.dport = t->rport;
+	o.seq = seq;
+	o.ack = (flags & EBB_TH_ACK) ? t->rcv_nxt : 0;
+	o.flags = flags;
+	o.ttl = 64;
+	o.ip_id = s->ip_id++;
+	o.wnd = window_field(s, t, (flags & EBB_TH_SYN) != 0);
+	size_t ol = write_opts(s, t, flags);
+	if (len)
+		ebb__ring_peek(&t->sndq, seq - t->snd_una, s->pkt + EBB_SEG_OPT_OFF + ol, len);
+	size_t n = ebb__seg_build(s->pkt, &o, ol, len);
+
+	CTR(s, OutSegs);
+	t->segs_out++;
+	t->last_snd = s->now;
+	if (len) {
+		t->data_segs_out++;
+		t->bytes_sent += len;
+		t->last_data_snd = s->now;
+	}
+	if (flags & EBB_TH_RST)
+		CTR(s, OutRsts);
+	if (flags & EBB_TH_ACK) {
+		/* Any ACK we send settles what the delayed-ACK timer owed. */
+		t->last_ack_sent = t->rcv_nxt;
+		t->ack_now = 0;
+		if (t->t_delack != UINT64_MAX) {
+			t->t_delack = UINT64_MAX;
+			ebb__timer_update(s, t);
+		}
+	}
+	deliver(s, n);
+}
+
+static int can_send_data(int st)
+{
+	return st == EBB_TCP_ESTABLISHED || st == EBB_TCP_CLOSE_WAIT || st == EBB_TCP_FIN_WAIT1 ||
+	       st == EBB_TCP_CLOSING || st == EBB_TCP_LAST_ACK;
+}
+
+static uint32_t max_burst(const struct ebb_stack *s, const struct tcb *t)
+{
+	uint32_t mss = t->snd_mss;
+	if (s->cfg.gso_max > mss) {
+		uint32_t g = ebb_min_u32(s->cfg.gso_max, EBB_IP_MAXPACKET - 120);
+		return g - g % mss;
+	}
+	return mss;
+}
+
+void ebb__output(struct ebb_stack *s, struct tcb *t)
+{
+	if (can_send_data(t->state) && t->sndq.buf) {
+		uint32_t burst = max_burst(s, t);
+		for (;;) {
+			uint32_t nxt = t->snd_nxt;
+			uint32_t data_end = t->snd_una + t->sndq.len;
+			uint32_t avail = ebb_seq_lt(nxt, data_end) ? data_end - nxt : 0;
+			int fin_pending = t->fin_queued && ebb_seq_leq(nxt, t->fin_seq);
+			uint32_t wnd_end = t->snd_una + t->snd_wnd;
+			uint32_t lim = ebb_seq_min(wnd_end, t->snd_una + t->cwnd);
+			uint32_t room = ebb_seq_gt(lim, nxt) ? lim - nxt : 0;
+			uint32_t len = ebb_min_u32(ebb_min_u32(avail, room), burst);
+			int retrans = ebb_seq_lt(nxt, t->snd_max);
+			/* The FIN rides on the segment that empties the queue.
+			 * It needs a byte of the peer's window but not of cwnd:
+			 * as Linux, the final FIN is not held back by
+			 * congestion control. */
+			int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
+			if (!len && !fin)
+				break;
+			if (len && len < t->snd_mss && !retrans) {
+				/* Nagle (RFC 9293 §3.7.4) and sender SWS avoidance
+				 * (§3.8.6.2.1): a short segment goes only when it
+				 * is all we have and nothing is unacknowledged (or
+				 * TCP_NODELAY / the FIN follows), or when it fills
+				 * at least half of the largest window offered. */
+				int all = len == avail;
+				int idle = t->snd_max == t->snd_una;
+				int ok = all && !t->o.cork && (t->o.nodelay || idle || fin_pending);
+				if (!ok && t->max_snd_wnd && len >= t->max_snd_wnd / 2 && !t->o.cork)
+					ok = 1;
+				if (!ok)
+					break;
+			}
+			uint8_t flags = EBB_TH_ACK;
+			if (fin)
+				flags |= EBB_TH_FIN;
+			if (len && nxt + len == data_end)
+				flags |= EBB_TH_PSH;
+			xmit(s, t, nxt, flags, len);
+			if (retrans) {
+				CTR(s, RetransSegs);
+				t->total_retrans++;
+				t->bytes_retrans += len;
+			} else if (len && !t->rtt_timing) {
+				/* Karn: time only segments sent once. */
+				t->rtt_timing = 1;
+				t->rtt_seq = nxt + len;
+				t->rtt_start = s->now;
+			}
+			t->snd_nxt = nxt + len + (uint32_t)fin;
+			if (ebb_seq_gt(t->snd_nxt, t->snd_max))
+				t->snd_max = t->snd_nxt;
+			if (t->rexmt_kind != RX_RTO)
+				ebb__arm_rto(s, t);
+			if (fin)
+				break;
+		}
+		/* Zero window with data waiting and nothing in flight to
+		 * bring an ACK: the persist timer probes (RFC 9293 §3.8.6.1). */
+		uint32_t pending = t->sndq.len - ebb_min_u32(t->sndq.len, t->snd_nxt - t->snd_una);
+		if (t->snd_max == t->snd_una && (pending || (t->fin_queued && t->snd_nxt == t->fin_seq)) &&
+		    t->rexmt_kind == RX_NONE && t->snd_wnd == 0) {
+			t->rexmt_kind = RX_PERSIST;
+			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
+			ebb__timer_update(s, t);
+		}
+	}
+	if (t->ack_now)
+		ebb__send_ack(s, t);
+}
+
+void ebb__send_ack(struct ebb_stack *s, struct tcb *t)
+{
+	xmit(s, t, t->snd_max, EBB_TH_ACK, 0);
+}
+
+void ebb__send_syn(struct ebb_stack *s, struct tcb *t)
+{
+	uint8_t flags = EBB_TH_SYN;
+	if (t->state == EBB_TCP_SYN_RECV)
+		flags |= EBB_TH_ACK;
+	xmit(s, t, t->iss, flags, 0);
+}
+
+void ebb__send_rst_for(struct ebb_stack *s, struct tcb *t)
+{
+	/* Linux's tcp_send_active_reset: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>. */
+	xmit(s, t, t->snd_max, EBB_TH_RST | EBB_TH_ACK, 0);
+}
+
+void ebb__send_probe(struct ebb_stack *s, struct tcb *t)
+{
+	/* SEG.SEQ = SND.UNA - 1 is just left of the peer's window: it is
+	 * unacceptable there, so the peer must answer with an ACK that
+	 * carries its current window (RFC 9293 §3.8.6.1, RFC 1122
+	 * §4.2.3.6; Linux's tcp_xmit_probe_skb). */
+	xmit(s, t, t->snd_una - 1, EBB_TH_ACK, 0);
+}
+
+void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, const struct ebb_seg *seg)
+{
+	/* RFC 9293 §3.10.7.1: never answer a RST; if the segment has an ACK,
+	 * <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	if (seg->flags & EBB_TH_RST)
+		return;
+	struct ebb_seg_out o;
+	memset(&o, 0, sizeof o);
+	o.src = laddr;
+	o.dst = raddr;
+	o.sport = seg->dport;
+	o.dport = seg->sport;
+	if (seg->flags & EBB_TH_ACK) {
+		o.seq = seg->ack;
+		o.flags = EBB_TH_RST;
+	} else {
+		uint32_t seg_len = seg->len + !!(seg->flags & EBB_TH_SYN) + !!(seg->flags & EBB_TH_FIN);
+		o.seq = 0;
+		o.ack = seg->seq + seg_len;
+		o.flags = EBB_TH_RST | EBB_TH_ACK;
+	}
+	o.ttl = 64;
+	o.ip_id = s->ip_id++;
+	size_t n = ebb__seg_build(s->pkt, &o, 0, 0);
+	CTR(s, OutSegs);
+	CTR(s, OutRsts);
+	deliver(s, n);
+}
+
+void ebb__send_tw_ack(struct ebb_stack *s, const struct tw_rec *r)
+{
+	struct ebb_seg_out o;
+	memset(&o, 0, sizeof o);
+	o.src = r->laddr;
+	o.dst = r->raddr;
+	o.sport = r->lport;
+	o.dport = r->rport;
+	o.seq = r->snd_nxt;
+	o.ack = r->rcv_nxt;
+	o.flags = EBB_TH_ACK;
+	/* The record keeps no buffer size: offer the default buffer. */
+	uint32_t w = s->cfg.rmem_default >> (r->wscale & 15);
+	o.wnd = (uint16_t)(w > 65535 ? 65535 : w);
+	o.ttl = 64;
+	o.ip_id = s->ip_id++;
+	size_t ol = 0;
+	if (r->flags & TW_TS) {
+		struct ebb_tcp_opts opt;
+		memset(&opt, 0, sizeof opt);
+		opt.has_ts = 1;
+		/* The offset is a function of the address pair, so the record
+		 * needs no room for it and TSval continues where it was. */
+		opt.tsval = s->now_ms + ebb__ts_offset(s, r->laddr, r->raddr);
+		opt.tsecr = r->ts_recent;
+		ol = ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, &opt, 0);
+	}
+	size_t n = ebb__seg_build(s->pkt, &o, ol, 0);
+	CTR(s, OutSegs);
+	deliver(s, n);
+}
+
+void ebb__window_update(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->state != EBB_TCP_ESTABLISHED && t->state != EBB_TCP_FIN_WAIT1 && t->state != EBB_TCP_FIN_WAIT2)
+		return;
+	/* Linux's tcp_cleanup_rbuf rule: after the application read, tell
+	 * the peer when the window we could offer is at least twice what
+	 * it has left of the last one. */
+	uint32_t left = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t now = ebb__rcv_window(s, t);
+	if (now > left && now >= 2 * left)
+		ebb__send_ack(s, t);
+}
+
+int ebb__oow_ok(struct ebb_stack *s, uint64_t *last)
+{
+	/* At most one challenge or duplicate ACK per invalid_ratelimit per
+	 * connection (Linux's tcp_invalid_ratelimit).  Per connection, never
+	 * stack-wide: a global budget is a side channel (CVE-2016-5696). */
+	if (*last && s->now - (*last - 1) < s->cfg.invalid_ratelimit)
+		return 0;
+	*last = s->now + 1;
+	return 1;
+}
+
+void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t)
+{
+	uint32_t una = t->snd_una;
+	uint32_t data_end = una + t->sndq.len;
+	uint32_t sent_data = ebb_seq_lt(t->snd_max, data_end) ? t->snd_max - una : t->sndq.len;
+	uint32_t len = ebb_min_u32(sent_data, t->snd_mss);
+	int fin = t->fin_queued && ebb_seq_gt(t->snd_max, t->fin_seq) && una + len == t->fin_seq;
+	if (!len && !fin)
+		return;
+	uint8_t flags = EBB_TH_ACK;
+	if (fin)
+		flags |= EBB_TH_FIN;
+	if (len && una + len == data_end)
+		flags |= EBB_TH_PSH;
+	xmit(s, t, una, flags, len);
+	CTR(s, RetransSegs);
+	t->total_retrans++;
+	t->bytes_retrans += len;
+	/* Karn's rule: an ACK may now answer either copy. */
+	t->rtt_timing = 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * tcb.c: birth and death of transmission control blocks.  Every path
+ * that ends a connection (RST, timeout, LAST_ACK done, TIME_WAIT entry,
+ * abort) goes through ebb__tcb_done, so timers, the lookup table, ports,
+ * listener queues and buffers are released in one place and nothing
+ * leaks whichever way a connection dies.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static int grow_tcbs(struct ebb_stack *s)
+{
+	uint32_t ncap = s->ntcbs_cap ? s->ntcbs_cap * 2 : 64;
+	struct tcb **v = realloc(s->tcbs, (size_t)ncap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	s->tcbs = v;
+	uint32_t *fn = realloc(s->free_next, (size_t)ncap * sizeof *fn);
+	if (!fn)
+		return -ENOMEM;
+	s->free_next = fn;
+	for (uint32_t i = ncap; i-- > s->ntcbs_cap;) {
+		v[i] = 0;
+		fn[i] = s->free_head;
+		s->free_head = i;
+	}
+	s->ntcbs_cap = ncap;
+	return 0;
+}
+
+struct tcb *ebb__tcb_new(struct ebb_stack *s)
+{
+	if (s->ntcbs >= s->cfg.max_connections)
+		return 0;
+	if (s->free_head == UINT32_MAX && grow_tcbs(s))
+		return 0;
+	if (ebb__heap_reserve(&s->timers, s->ntcbs + 1))
+		return 0;
+	struct tcb *t = calloc(1, sizeof *t);
+	if (!t)
+		return 0;
+	uint32_t i = s->free_head;
+	s->free_head = s->free_next[i];
+	s->tcbs[i] = t;
+	s->ntcbs++;
+
+	t->idx = i;
+	t->fd = -1;
+	t->conn_id = s->next_conn_id++;
+	t->state = EBB_TCP_CLOSE;
+	s->nstate[EBB_TCP_CLOSE]++;
+	t->state_since = s->now;
+	ebb__timer_init(&t->timer);
+	t->t_rexmt = t->t_delack = t->t_keep = t->t_fw2 = UINT64_MAX;
+	t->rto = s->cfg.rto_initial;
+	t->o.rcvbuf = s->cfg.rmem_default;
+	t->o.sndbuf = s->cfg.wmem_default;
+	t->peer_mss = 536;
+	t->tuple.local.addr.family = AF_INET;
+	t->tuple.remote.addr.family = AF_INET;
+	return t;
+}
+
+void ebb__tcb_set_tuple(struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	t->laddr = laddr;
+	t->lport = lport;
+	t->raddr = raddr;
+	t->rport = rport;
+	t->tuple.local.addr = ebb_addr_v4(laddr);
+	t->tuple.local.port = lport;
+	t->tuple.remote.addr = ebb_addr_v4(raddr);
+	t->tuple.remote.port = rport;
+}
+
+int ebb__tcb_alloc_buffers(struct ebb_stack *s, struct tcb *t)
+{
+	if (!t->rcvq.buf) {
+		if (ebb__ring_alloc(&t->rcvq, t->o.rcvbuf))
+			return -ENOMEM;
+		s->mem += t->rcvq.cap;
+	}
+	if (!t->sndq.buf) {
+		if (ebb__ring_alloc(&t->sndq, t->o.sndbuf))
+			return -ENOMEM;
+		s->mem += t->sndq.cap;
+	}
+	return 0;
+}
+
+static void free_snd(struct ebb_stack *s, struct tcb *t)
+{
+	s->mem -= t->sndq.cap;
+	ebb__ring_free(&t->sndq);
+}
+
+void ebb__tcb_free_buffers(struct ebb_stack *s, struct tcb *t)
+{
+	free_snd(s, t);
+	s->mem -= t->rcvq.cap;
+	ebb__ring_free(&t->rcvq);
+}
+
+void ebb__tcb_free(struct ebb_stack *s, struct tcb *t)
+{
+	ebb__heap_del(&s->timers, &t->timer);
+	ebb__tcb_free_buffers(s, t);
+	ebb__ofo_free(t);
+	s->nstate[t->state]--;
+	s->tcbs[t->idx] = 0;
+	s->free_next[t->idx] = s->free_head;
+	s->free_head = t->idx;
+	s->ntcbs--;
+	free(t->lsn);
+	free(t);
+}
+
+void ebb__tcb_done(struct ebb_stack *s, struct tcb *t, int outcome)
+{
+	t->t_rexmt = t->t_delack = t->t_keep = t->t_fw2 = UINT64_MAX;
+	t->rexmt_kind = RX_NONE;
+	ebb__heap_del(&s->timers, &t->timer);
+	if (t->in_demux)
+		ebb__demux_del_tcb(s, t);
+	if (t->lsn_child)
+		ebb__child_unlink(s, t);
+	/* Linux keeps a port the application bound explicitly until the
+	 * socket is closed (SOCK_BINDPORT_LOCK); an autobound one goes now. */
+	if (t->bound && (!t->bound->explicit_bind || t->fd < 0))
+		ebb__port_release(s, t);
+	if (t->outcome == EBB_END_OPEN)
+		t->outcome = outcome;
+	t->shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+	/* Unread data stays readable while the application holds the
+	 * socket (recv returns it, then EOF or the error). */
+	free_snd(s, t);
+	ebb__ofo_free(t);
+	t->nofo = 0;
+	if (t->state == EBB_TCP_TIME_WAIT) {
+		/* The record in timewait.c now speaks for the connection; the
+		 * socket itself is closed without a second event. */
+		s->nstate[EBB_TCP_TIME_WAIT]--;
+		s->nstate[EBB_TCP_CLOSE]++;
+		t->state = EBB_TCP_CLOSE;
+		t->state_since = s->now;
+	} else {
+		ebb__set_state(s, t, EBB_TCP_CLOSE);
+	}
+	if (t->fd < 0)
+		ebb__tcb_free(s, t);
+}
+
+void ebb__tcb_abort(struct ebb_stack *s, struct tcb *t, int send_rst, int err, int outcome)
+{
+	if (send_rst)
+		ebb__send_rst_for(s, t);
+	if (err)
+		t->so_error = err;
+	ebb__tcb_done(s, t, outcome);
+}
+
+void ebb__tcb_reset_proto(struct ebb_stack *s, struct tcb *t)
+{
+	/* A socket that connects again after a failure starts a new
+	 * incarnation: keep its identity, options and port, nothing else. */
+	struct tcb keep = *t;
+	ebb__tcb_free_buffers(s, t);
+	ebb__ofo_free(t);
+	memset(t, 0, sizeof *t);
+	t->timer = keep.timer;
+	t->idx = keep.idx;
+	t->fd = keep.fd;
+	t->conn_id = s->next_conn_id++;
+	t->state = keep.state;
+	t->state_since = keep.state_since;
+	t->o = keep.o;
+	t->own = keep.own;
+	t->bound = keep.bound ? &t->own : 0;
+	t->laddr = keep.laddr;
+	t->lport = keep.lport;
+	t->tuple.local = keep.tuple.local;
+	t->tuple.remote.addr.family = AF_INET;
+	t->t_rexmt = t->t_delack = t->t_keep = t->t_fw2 = UINT64_MAX;
+	t->rto = s->cfg.rto_initial;
+	t->peer_mss = 536;
+}

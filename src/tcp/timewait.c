@@ -1,0 +1,335 @@
+/*
+ * timewait.c: TIME_WAIT as compact records.  When a connection enters
+ * TIME_WAIT its TCB and buffers are freed and a 32-byte record keeps what
+ * the state needs (the seeds' two reasons): the 4-tuple, to find it; SND.NXT
+ * and RCV.NXT, to ACK a retransmitted FIN again (reason one: the final ACK
+ * was lost) and to judge a new SYN; TS.Recent and its age, for PAWS and
+ * RFC 6191 (reason two: old duplicates must not reach a new incarnation).
+ *
+ * 2*MSL is the same for every record, so records expire in the order they
+ * were made: they live in a ring in creation order and the ring's head is
+ * the next to expire, so no record needs a timer.  Restarting 2*MSL moves a
+ * record to the tail.  Records are referenced from the demux table by a
+ * 31-bit id; the slot is id & (cap - 1), so growing the ring keeps ids.
+ *
+ * Cap (max_tw): at the cap the oldest record is evicted early and counted
+ * in TCPTimeWaitOverflow.  Linux instead refuses the new record; evicting
+ * the oldest keeps protection where it matters most, for the newest
+ * connections, whose duplicates are most likely still in flight.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define TW_WILDBIND 0x10 /* the socket's port was bound to the wildcard address */
+#define ID_MASK 0x7fffffffu
+
+int ebb__tw_init(struct tw_ring *r)
+{
+	r->cap = 64;
+	r->v = calloc(r->cap, sizeof *r->v);
+	r->head_id = r->tail_id = 0;
+	r->live = 0;
+	return r->v ? 0 : -ENOMEM;
+}
+
+void ebb__tw_free(struct tw_ring *r)
+{
+	free(r->v);
+	r->v = 0;
+}
+
+static inline struct tw_rec *at(const struct tw_ring *r, uint32_t id)
+{
+	return &r->v[id & (r->cap - 1)];
+}
+
+struct tw_rec *ebb__tw_get(const struct ebb_stack *s, uint32_t ref)
+{
+	return at(&s->tw, ref & ID_MASK);
+}
+
+static inline uint32_t ref_of(uint32_t id)
+{
+	return REF_TW | (id & ID_MASK);
+}
+
+static uint32_t msl2_ms(const struct ebb_stack *s)
+{
+	uint64_t ms = 2 * s->cfg.msl / EBB_NSEC_PER_MSEC;
+	return ms > 0x3fffffff ? 0x3fffffff : (uint32_t)ms;
+}
+
+static inline uint16_t secs16(const struct ebb_stack *s)
+{
+	return (uint16_t)(s->now / EBB_NSEC_PER_SEC);
+}
+
+static void skip_dead(struct tw_ring *r)
+{
+	while (r->head_id != r->tail_id && !(at(r, r->head_id)->flags & TW_LIVE))
+		r->head_id++;
+}
+
+/* Make room for one more record at the tail. */
+static int make_room(struct ebb_stack *s)
+{
+	struct tw_ring *r = &s->tw;
+	uint32_t used = r->tail_id - r->head_id;
+	if (used < r->cap)
+		return 0;
+	uint32_t dead = used - r->live;
+	uint32_t ncap = dead >= r->cap / 4 ? r->cap : r->cap * 2;
+	if (ncap > (1u << 30))
+		return -ENOMEM;
+	struct tw_rec *nv = calloc(ncap, sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	if (ncap != r->cap) {
+		/* Grow: every record keeps its id, only its slot moves. */
+		for (uint32_t id = r->head_id; id != r->tail_id; id++)
+			nv[id & (ncap - 1)] = *at(r, id);
+		free(r->v);
+		r->v = nv;
+		r->cap = ncap;
+		return 0;
+	}
+	/* Compact: live records get new ids past every current one, so no
+	 * new reference can be mistaken for an old one during the move. */
+	uint32_t nid = r->tail_id;
+	for (uint32_t id = r->head_id; id != r->tail_id; id++) {
+		struct tw_rec *rec = at(r, id);
+		if (!(rec->flags & TW_LIVE))
+			continue;
+		nv[nid & (ncap - 1)] = *rec;
+		ebb__demux_replace(s, rec->laddr, rec->lport, rec->raddr, rec->rport, ref_of(id), ref_of(nid));
+		nid++;
+	}
+	free(r->v);
+	r->v = nv;
+	r->head_id = r->tail_id;
+	r->tail_id = nid;
+	return 0;
+}
+
+static uint32_t bucket_addr(const struct tw_rec *rec)
+{
+	return (rec->flags & TW_WILDBIND) ? 0 : rec->laddr;
+}
+
+static void emit_closed(struct ebb_stack *s, const struct tw_rec *rec)
+{
+	struct ebb_tuple tu;
+	memset(&tu, 0, sizeof tu);
+	tu.local.addr = ebb_addr_v4(rec->laddr);
+	tu.local.port = rec->lport;
+	tu.remote.addr = ebb_addr_v4(rec->raddr);
+	tu.remote.port = rec->rport;
+	ebb__emit_event(s, &tu, 0, -1, EBB_TCP_TIME_WAIT, EBB_TCP_CLOSE, EBB_END_TIME_WAIT);
+}
+
+void ebb__tw_remove(struct ebb_stack *s, uint32_t ref, int counter)
+{
+	struct tw_ring *r = &s->tw;
+	struct tw_rec *rec = ebb__tw_get(s, ref);
+	if (!(rec->flags & TW_LIVE))
+		return;
+	ebb__demux_remove(s, rec->laddr, rec->lport, rec->raddr, rec->rport, ref);
+	ebb__port_tw_del(s, bucket_addr(rec), rec->lport, (rec->flags & TW_REUSE) != 0);
+	rec->flags = 0;
+	r->live--;
+	if (counter >= 0)
+		s->ctr[counter]++;
+	emit_closed(s, rec);
+	skip_dead(r);
+}
+
+static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
+{
+	struct tw_ring *r = &s->tw;
+	uint32_t id = r->tail_id++;
+	*at(r, id) = *rec;
+	return id;
+}
+
+int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
+{
+	if (!s->cfg.time_wait || t->no_time_wait) {
+		CTR(s, TWSkipped);
+		return -1;
+	}
+	if (!s->cfg.max_tw) {
+		CTR(s, TCPTimeWaitOverflow);
+		return -1;
+	}
+	if (s->tw.live >= s->cfg.max_tw)
+		ebb__tw_remove(s, ref_of(s->tw.head_id), EBB_CTR_TCPTimeWaitOverflow);
+	if (make_room(s))
+		return -ENOMEM;
+
+	struct tw_rec rec;
+	memset(&rec, 0, sizeof rec);
+	rec.laddr = t->laddr;
+	rec.raddr = t->raddr;
+	rec.lport = t->lport;
+	rec.rport = t->rport;
+	rec.snd_nxt = t->snd_max;
+	rec.rcv_nxt = t->rcv_nxt;
+	rec.ts_recent = t->ts_recent;
+	rec.ts_stamp_s = (uint16_t)(t->ts_recent_stamp / EBB_NSEC_PER_SEC);
+	rec.expire_ms = s->now_ms + msl2_ms(s);
+	rec.wscale = (uint8_t)((t->snd_wscale << 4) | (t->rcv_wscale & 15));
+	rec.flags = TW_LIVE;
+	if (t->ts_ok)
+		rec.flags |= TW_TS;
+	if (t->o.reuseaddr)
+		rec.flags |= TW_REUSE;
+	if (t->o.reuseport)
+		rec.flags |= TW_REUSEPORT;
+	if (t->bound && t->own.b->addr == 0)
+		rec.flags |= TW_WILDBIND;
+
+	uint32_t id = append(s, &rec);
+	/* The record takes the TCB's place in the lookup table and in the
+	 * port's bind bucket. */
+	if (t->in_demux) {
+		ebb__demux_replace(s, t->laddr, t->lport, t->raddr, t->rport, t->idx + 1, ref_of(id));
+		t->in_demux = 0;
+	} else if (ebb__demux_insert(s, t->laddr, t->lport, t->raddr, t->rport, ref_of(id))) {
+		at(&s->tw, id)->flags = 0;
+		skip_dead(&s->tw);
+		return -ENOMEM;
+	}
+	ebb__port_tw_add(s, bucket_addr(&rec), rec.lport, (rec.flags & TW_REUSE) != 0);
+	s->tw.live++;
+	CTR(s, TW);
+	return 0;
+}
+
+/* Restart 2*MSL: the record moves to the tail, keeping FIFO order. */
+static uint32_t restart(struct ebb_stack *s, uint32_t ref)
+{
+	struct tw_rec rec = *ebb__tw_get(s, ref);
+	if (make_room(s))
+		return ref; /* keep the old expiry rather than lose the record */
+	/* make_room may have compacted the ring and renumbered the record. */
+	ref = ebb__demux_find(s, rec.laddr, rec.lport, rec.raddr, rec.rport);
+	rec.expire_ms = s->now_ms + msl2_ms(s);
+	uint32_t id = append(s, &rec);
+	ebb__tw_get(s, ref)->flags = 0;
+	ebb__demux_replace(s, rec.laddr, rec.lport, rec.raddr, rec.rport, ref, ref_of(id));
+	skip_dead(&s->tw);
+	return ref_of(id);
+}
+
+int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, uint32_t *isn_out)
+{
+	struct tw_rec *rec = ebb__tw_get(s, ref);
+	int rst = (seg->flags & EBB_TH_RST) != 0;
+	int syn = (seg->flags & EBB_TH_SYN) != 0;
+	int ack = (seg->flags & EBB_TH_ACK) != 0;
+	int fin = (seg->flags & EBB_TH_FIN) != 0;
+	uint32_t seg_len = seg->len + (uint32_t)syn + (uint32_t)fin;
+	int has_ts = (rec->flags & TW_TS) && seg->opt.has_ts;
+
+	/* PAWS (RFC 7323 §5.3 R1): an older TSval marks an old duplicate;
+	 * RSTs are exempt. */
+	int paws_reject = has_ts && !rst && ebb_seq_lt(seg->opt.tsval, rec->ts_recent);
+
+	if (!paws_reject && seg->seq == rec->rcv_nxt && (seg_len == 0 || rst)) {
+		if (rst) {
+			/* RFC 1337: an in-window RST would "assassinate" the
+			 * record and let old duplicates in; ignore it. */
+			if (s->cfg.rfc1337) {
+				CTR(s, TCPRstIgnoredTimeWait);
+				return 0;
+			}
+			ebb__tw_remove(s, ref, EBB_CTR_TWKilled);
+			return 0;
+		}
+		/* A bare in-window ACK: the peer is still there; Linux
+		 * restarts 2*MSL here too. */
+		if (has_ts) {
+			rec->ts_recent = seg->opt.tsval;
+			rec->ts_stamp_s = secs16(s);
+		}
+		restart(s, ref);
+		return 0;
+	}
+
+	/* A new SYN reopens the connection when it cannot be an old
+	 * duplicate: its sequence number is above the old RCV.NXT, or its
+	 * timestamp is newer (RFC 1122 §4.2.2.13, RFC 6191, BSD's rule in
+	 * the seeds).  The new ISN starts above anything the old
+	 * incarnation sent, so the peer cannot confuse the two. */
+	if (syn && !rst && !ack && !paws_reject &&
+	    (ebb_seq_gt(seg->seq, rec->rcv_nxt) || (has_ts && ebb_seq_gt(seg->opt.tsval, rec->ts_recent)))) {
+		uint32_t isn = rec->snd_nxt + 65535 + 2;
+		*isn_out = isn ? isn : 1;
+		ebb__tw_remove(s, ref, EBB_CTR_TWRecycled);
+		return 1;
+	}
+	if (paws_reject)
+		CTR(s, PAWSTimeWait);
+	if (rst)
+		return 0; /* out of window: dropped (RFC 9293 §3.10.7.4 first check) */
+	/* Anything else, the retransmitted FIN above all, is answered with
+	 * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; a FIN or an ACK restarts
+	 * 2*MSL (RFC 9293: "acknowledge it, and restart the 2 MSL
+	 * timeout").  An ACK-less SYN may be an old duplicate: no restart.
+	 * One ACK per segment received cannot amplify anything, so these
+	 * ACKs need no rate limit (and a record has no room for one). */
+	if (paws_reject || ack)
+		ref = restart(s, ref);
+	ebb__send_tw_ack(s, ebb__tw_get(s, ref));
+	return 0;
+}
+
+void ebb__tw_expire(struct ebb_stack *s)
+{
+	struct tw_ring *r = &s->tw;
+	skip_dead(r);
+	while (r->head_id != r->tail_id) {
+		struct tw_rec *rec = at(r, r->head_id);
+		if ((int32_t)(rec->expire_ms - s->now_ms) > 0)
+			break;
+		ebb__tw_remove(s, ref_of(r->head_id), EBB_CTR_TWExpired);
+	}
+}
+
+uint64_t ebb__tw_deadline(const struct ebb_stack *s)
+{
+	const struct tw_ring *r = &s->tw;
+	if (r->head_id == r->tail_id)
+		return EBB_NO_DEADLINE;
+	int32_t left = (int32_t)(at(r, r->head_id)->expire_ms - s->now_ms);
+	if (left <= 0)
+		return s->now;
+	return (s->now - s->now % EBB_NSEC_PER_MSEC) + (uint64_t)left * EBB_NSEC_PER_MSEC;
+}
+
+static int is_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
+int ebb__tw_take_for_connect(struct ebb_stack *s, uint32_t ref, struct tcb *t)
+{
+	const struct tw_rec *rec = ebb__tw_get(s, ref);
+	int mode = s->cfg.tw_reuse;
+	if (mode == 2 && !is_loopback(rec->laddr) && !is_loopback(rec->raddr))
+		mode = 0;
+	/* Safe only with timestamps (RFC 6191): the new connection inherits
+	 * TS.Recent, so PAWS rejects the old incarnation's duplicates, and
+	 * at least one second must have passed so our TSval has moved on. */
+	if (!mode || !(rec->flags & TW_TS) || (int16_t)(secs16(s) - rec->ts_stamp_s) <= 0)
+		return 0;
+	uint32_t isn = rec->snd_nxt + 65535 + 2;
+	t->iss = isn ? isn : 1;
+	t->iss_preset = 1;
+	t->ts_recent = rec->ts_recent;
+	t->ts_recent_stamp = s->now;
+	ebb__tw_remove(s, ref, EBB_CTR_TWReuseConnect);
+	return 1;
+}

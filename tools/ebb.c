@@ -1,0 +1,28 @@
+/*
+ * ebb.c: the `ebb` command: one tool, several subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const char usage[] =
+	"usage: ebb <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  demo [--pcap FILE]   two ebb stacks on a simulated network: short connections closed\n"
+	"                       first by the client and by the server, drawn as ladders with each\n"
+	"                       end's TCP states, then the per-state counts; writes demo.pcap\n"
+	"  help                 this text\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "demo"))
+		return cmd_demo(argc - 1, argv + 1);
+	fprintf(stderr, "ebb: unknown command '%s'\n%s", argv[1], usage);
+	return 2;
+}

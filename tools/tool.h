@@ -1,0 +1,7 @@
+/* tool.h: the subcommands of the `ebb` command-line tool. */
+#ifndef EBB_TOOLS_TOOL_H
+#define EBB_TOOLS_TOOL_H
+
+int cmd_demo(int argc, char **argv);
+
+#endif
