@@ -26,6 +26,8 @@ static uint64_t keyed(const struct ebb_stack *s, uint8_t label, uint32_t a, uint
 
 uint32_t ebb__isn(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now)
 {
+	if (s->test_iss_on)
+		return s->test_iss;
 	uint32_t m = (uint32_t)(now / 4000); /* 4 µs ticks */
 	return m + (uint32_t)keyed(s, 'I', laddr, raddr, lport, rport);
 }

@@ -264,6 +264,10 @@ struct ebb_stack {
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
 	uint32_t lmask;
 	uint32_t port_table[256]; /* RFC 6056 Algorithm 4 counters */
+	/* Tests only: when set, every new connection's ISS is test_iss (to
+	 * put sequence numbers next to 2^32 on purpose). */
+	uint8_t test_iss_on;
+	uint32_t test_iss;
 	uint8_t hash_key[16];     /* demux hash key, derived from the secret */
 
 	struct ebb_heap timers;

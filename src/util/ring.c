@@ -89,8 +89,9 @@ void ebb__ring_peek(const struct ebb_ring *r, uint32_t off, void *dst, uint32_t 
 
 void ebb__ring_drop(struct ebb_ring *r, uint32_t n)
 {
+	/* head never snaps back to 0 when the ring empties: bytes written
+	 * past the committed end (out-of-order data) sit at positions
+	 * relative to it. */
 	r->head = wrap(r, r->head + n);
 	r->len -= n;
-	if (!r->len)
-		r->head = 0; /* keep writes contiguous when we can */
 }

@@ -30,7 +30,8 @@ void ebb__ring_write_at(struct ebb_ring *r, uint32_t off, const void *src, uint3
 static inline void ebb__ring_commit(struct ebb_ring *r, uint32_t n) { r->len += n; }
 /* Copy n bytes starting at committed offset off (off + n <= len). */
 void ebb__ring_peek(const struct ebb_ring *r, uint32_t off, void *dst, uint32_t n);
-/* Drop n bytes from the front (n <= len). */
+/* Drop n bytes from the front (n <= len).  The committed end does not
+ * move, so data written past it with write_at stays where it was. */
 void ebb__ring_drop(struct ebb_ring *r, uint32_t n);
 
 #endif
