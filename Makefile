@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all configure demo check deps test install clean
+.PHONY: all configure demo check check-sanitize deps install clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -19,11 +19,23 @@ demo: all
 deps:
 	@./scripts/deps.sh
 
-check: deps all
+# The whole suite twice: built with clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report fails), then the regular build
+# (gcc, with the simulations also under valgrind), whose CTest summary
+# ends the output.
+check: deps all check-sanitize
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+check-sanitize: deps
+	@test -f $(BUILD)-sanitize/CMakeCache.txt || CC=clang cmake -S . -B $(BUILD)-sanitize \
+		-DEBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -LE valgrind -E '^install_test$$'
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-sanitize

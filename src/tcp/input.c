@@ -371,7 +371,18 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		t->ts_recent_stamp = s->now;
 	}
 
-	/* First, check the sequence number. */
+	/* First, check the sequence number.  With a zero window "special
+	 * allowance should be made to accept valid ACKs, URGs, and RSTs":
+	 * a segment at exactly RCV.NXT (a window probe, typically) is
+	 * processed without its text, so its ACK still counts. */
+	if (!seq_acceptable(t, seg->seq, seg_len) && seg->seq == t->rcv_nxt && seg->len &&
+	    !ebb_seq_gt(t->rcv_adv, t->rcv_nxt)) {
+		CTR(s, TCPZeroWindowDrop);
+		seg->len = 0;
+		seg->flags &= (uint8_t)~EBB_TH_FIN;
+		seg_len = (uint32_t)syn;
+		t->ack_now = 1;
+	}
 	if (!seq_acceptable(t, seg->seq, seg_len)) {
 		if (rst) {
 			CTR(s, TCPRstOutOfWindow);

@@ -1,0 +1,192 @@
+/*
+ * seg_transfer_test.c: reliable-transfer machinery, one segment at a
+ * time: delayed ACK (40 ms, quick ACKs first), Nagle and TCP_NODELAY,
+ * retransmission timeout with backoff (RFC 6298), fast retransmit and
+ * NewReno partial ACKs (RFC 5681, RFC 6582), the persist timer
+ * (RFC 9293 §3.8.6.1) and the zero-window rule of §3.10.7.4.
+ */
+#include <errno.h>
+#include <netinet/tcp.h>
+
+#include "segtest.h"
+
+static char zeros[65536];
+
+/* After the 16 quick ACKs, a lone segment is ACKed by the 40 ms timer;
+ * a second full segment makes the ACK go at once. */
+static void delayed_ack(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	char line[128];
+	uint32_t seq = 1;
+	for (int i = 0; i < 16; i++, seq += 100) {
+		snprintf(line, sizeof line, "+.001 < . %u:%u(100) ack 1 win 257", seq, seq + 100);
+		st_in(&t, line);
+		snprintf(line, sizeof line, "+0 > . 1:1(0) ack %u", seq + 100);
+		st_out(&t, line);
+	}
+	char buf[4096];
+	CHECK_EQ(ebb_recv(t.s, t.fd, buf, sizeof buf, 0, t.now), 1600);
+	st_in(&t, "+.001 < . 1601:1701(100) ack 1 win 257");
+	st_out(&t, "+.040 > . 1:1(0) ack 1701");
+	/* Two segments in a row: more than one full frame unacknowledged. */
+	st_in(&t, "+.5 < . 1701:2701(1000) ack 1 win 257");
+	st_in(&t, "+0 < . 2701:3701(1000) ack 1 win 257");
+	st_out(&t, "+0 > . 1:1(0) ack 3701");
+	CHECK(ebb_counter_get(t.s, EBB_CTR_DelayedACKs) == 1);
+	st_free(&t);
+}
+
+/* Nagle: a small segment waits while data is unacknowledged; the ACK
+ * releases it.  TCP_NODELAY sends at once. */
+static void nagle_and_nodelay(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 10, 0, t.now), 10);
+	st_out(&t, "+0 > P. 1:11(10) ack 1");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 10, 0, t.now), 10);
+	st_none(&t, "+.1"); /* held: 10 bytes unacknowledged */
+	st_in(&t, "+0 < . 1:1(0) ack 11 win 257");
+	st_out(&t, "+0 > P. 11:21(10) ack 1");
+	int one = 1;
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one, t.now), 0);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 10, 0, t.now), 10);
+	st_out(&t, "+0 > P. 21:31(10) ack 1");
+	st_free(&t);
+}
+
+/* RTO = SRTT + max(200 ms, 4 RTTVAR): the handshake measured ~0 s, so
+ * about 200 ms, then doubling (RFC 6298 §5.5). */
+static void rto_backoff(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	st_out(&t, "+0 > P. 1:101(100) ack 1");
+	st_out(&t, "+.2~+.201 > P. 1:101(100) ack 1");
+	st_out(&t, "+.4~+.401 > P. 1:101(100) ack 1");
+	st_out(&t, "+.8~+.801 > P. 1:101(100) ack 1");
+	st_in(&t, "+.1 < . 1:1(0) ack 101 win 257");
+	st_none(&t, "+5");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPTimeouts), 3);
+	st_free(&t);
+}
+
+/* SYN retransmissions: 1 s, then doubling, six retries, then ETIMEDOUT. */
+static void syn_retries_then_etimedout(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_syn_sent(&t);
+	st_out(&t, "+1 > S 0:0(0) <...>");
+	st_out(&t, "+2 > S 0:0(0) <...>");
+	st_out(&t, "+4 > S 0:0(0) <...>");
+	st_out(&t, "+8 > S 0:0(0) <...>");
+	st_out(&t, "+16 > S 0:0(0) <...>");
+	st_out(&t, "+32 > S 0:0(0) <...>");
+	st_none(&t, "+63.9");
+	st_expect_state(&t, EBB_TCP_SYN_SENT);
+	st_none(&t, "+0.2");
+	st_expect_state(&t, EBB_TCP_CLOSE);
+	int err = 0;
+	socklen_t len = sizeof err;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, SOL_SOCKET, SO_ERROR, &err, &len, t.now), 0);
+	CHECK_EQ(err, ETIMEDOUT);
+	st_free(&t);
+}
+
+/* Three duplicate ACKs: fast retransmit of the first unacknowledged
+ * segment; a partial ACK retransmits the next hole at once (NewReno). */
+static void fast_retransmit_and_partial_ack(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 5000, 0, t.now), 5000);
+	st_out(&t, "+0 > . 1:1001(1000) ack 1");
+	st_out(&t, "+0 > . 1001:2001(1000) ack 1");
+	st_out(&t, "+0 > . 2001:3001(1000) ack 1");
+	st_out(&t, "+0 > . 3001:4001(1000) ack 1");
+	st_out(&t, "+0 > P. 4001:5001(1000) ack 1");
+	/* Segments 1 and 3 lost: three duplicate ACKs for 1 (same window:
+	 * RFC 5681 §2 does not count an ACK that changes the window). */
+	st_in(&t, "+.01 < . 1:1(0) ack 1 win 65535");
+	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
+	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
+	st_out(&t, "+0 > . 1:1001(1000) ack 1");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPFastRetrans), 1);
+	/* The retransmission fills hole 1; hole 3 remains: partial ACK. */
+	st_in(&t, "+.01 < . 1:1(0) ack 2001 win 65535");
+	st_out(&t, "+0 > . 2001:3001(1000) ack 1");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPPartialAcks), 1);
+	st_in(&t, "+.01 < . 1:1(0) ack 5001 win 65535");
+	st_none(&t, "+2");
+	st_free(&t);
+}
+
+/* The peer's window closes: data waits and the persist timer probes with
+ * SEG.SEQ = SND.UNA - 1, backing off; when the window opens, data flows. */
+static void persist_probes(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	st_out(&t, "+0 > P. 1:101(100) ack 1");
+	st_in(&t, "+.01 < . 1:1(0) ack 101 win 0");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	/* The probe interval is the RTO (smoothed RTT + 200 ms), doubling. */
+	st_out(&t, "+.2~+.21 > . 100:100(0) ack 1");
+	st_in(&t, "+0 < . 1:1(0) ack 101 win 0");
+	st_out(&t, "+.4~+.42 > . 100:100(0) ack 1");
+	st_in(&t, "+0 < . 1:1(0) ack 101 win 0");
+	st_out(&t, "+.8~+.84 > . 100:100(0) ack 1");
+	/* The window opens: the data goes at once. */
+	st_in(&t, "+0 < . 1:1(0) ack 101 win 257");
+	st_out(&t, "+0 > P. 101:201(100) ack 1");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPWinProbe), 3);
+	/* The connection never timed out: probes answered keep it alive. */
+	st_expect_state(&t, EBB_TCP_ESTABLISHED);
+	st_free(&t);
+}
+
+static void small_rcvbuf(struct ebb_config *c)
+{
+	c->rmem_default = 2000;
+}
+
+/* Our window is zero: a probe with data at RCV.NXT is not taken, but its
+ * ACK is (RFC 9293 §3.10.7.4: "special allowance ... valid ACKs"). */
+static void zero_window_still_takes_acks(void)
+{
+	struct seg_test t;
+	st_init(&t, small_rcvbuf);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 10, 0, t.now), 10);
+	st_out(&t, "+0 > P. 1:11(10) ack 1 win 2000");
+	st_in(&t, "+0 < . 1:1001(1000) ack 1 win 257");
+	st_out(&t, "+0 > . 11:11(0) ack 1001 win 1000");
+	st_in(&t, "+0 < . 1001:2001(1000) ack 1 win 257");
+	st_out(&t, "+0 > . 11:11(0) ack 2001 win 0");
+	/* A probe byte at RCV.NXT that also acknowledges our 10 bytes. */
+	st_in(&t, "+.1 < . 2001:2002(1) ack 11 win 257");
+	st_out(&t, "+0 > . 11:11(0) ack 2001 win 0");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPZeroWindowDrop), 1);
+	struct ebb_tcp_info ti;
+	socklen_t len = sizeof ti;
+	ebb_getsockopt(t.s, t.fd, IPPROTO_TCP, TCP_INFO, &ti, &len, t.now);
+	CHECK_EQ(ti.tcpi_unacked, 0); /* the ACK was taken */
+	/* The application reads: the window reopens with an update. */
+	char buf[4096];
+	CHECK_EQ(ebb_recv(t.s, t.fd, buf, sizeof buf, 0, t.now), 2000);
+	st_out(&t, "+0 > . 11:11(0) ack 2001 win 2000");
+	st_free(&t);
+}
+
+TEST_MAIN(T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
+	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks))
