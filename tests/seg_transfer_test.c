@@ -188,5 +188,27 @@ static void zero_window_still_takes_acks(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
+/* Regression: growing SO_RCVBUF while out-of-order bytes wait in the
+ * ring must keep them (they sit past the committed end). */
+static void rcvbuf_grow_keeps_out_of_order(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	st_in(&t, "+0 < . 1001:2001(1000) ack 1 win 257");
+	st_out(&t, "+0 > . 1:1(0) ack 1");
+	int big = 1 << 20;
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big, t.now), 0);
+	st_in(&t, "+0 < . 1:1001(1000) ack 1 win 257");
+	st_out(&t, "+0 > . 1:1(0) ack 2001 <...>");
+	unsigned char buf[4096];
+	CHECK_EQ(ebb_recv(t.s, t.fd, buf, sizeof buf, 0, t.now), 2000);
+	int bad = 0;
+	for (int i = 0; i < 2000; i++)
+		bad += buf[i] != (unsigned char)(1 + i); /* segtest's payload: its sequence number */
+	CHECK_EQ(bad, 0);
+	st_free(&t);
+}
+
+TEST_MAIN(T(rcvbuf_grow_keeps_out_of_order), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
 	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks))

@@ -11,6 +11,8 @@ int ebb__heap_reserve(struct ebb_heap *h, uint32_t n)
 {
 	if (n <= h->cap)
 		return 0;
+	if (n > (1u << 30))
+		return -ENOMEM; /* doubling past this would wrap */
 	uint32_t cap = h->cap ? h->cap : 64;
 	while (cap < n)
 		cap *= 2;

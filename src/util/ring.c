@@ -34,8 +34,19 @@ int ebb__ring_resize(struct ebb_ring *r, uint32_t cap)
 	uint8_t *nb = cap ? malloc(cap) : 0;
 	if (cap && !nb)
 		return -ENOMEM;
-	if (r->len)
-		ebb__ring_peek(r, 0, nb, r->len);
+	/* Keep the whole ring in logical order, not only the committed
+	 * bytes: data written past the end (out-of-order bytes) must
+	 * survive a resize too. */
+	uint32_t keep = cap < r->cap ? cap : r->cap;
+	uint32_t first = r->cap - r->head;
+	if (!keep) {
+		/* nothing to carry over */
+	} else if (first >= keep) {
+		memcpy(nb, r->buf + r->head, keep);
+	} else {
+		memcpy(nb, r->buf + r->head, first);
+		memcpy(nb + first, r->buf, keep - first);
+	}
 	free(r->buf);
 	r->buf = nb;
 	r->cap = cap;

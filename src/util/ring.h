@@ -18,7 +18,8 @@ struct ebb_ring {
 
 int ebb__ring_alloc(struct ebb_ring *r, uint32_t cap);
 void ebb__ring_free(struct ebb_ring *r);
-/* Change capacity keeping content; -EINVAL if cap < len, -ENOMEM. */
+/* Change capacity keeping content, including bytes written past the
+ * committed end (up to the smaller capacity); -EINVAL if cap < len. */
 int ebb__ring_resize(struct ebb_ring *r, uint32_t cap);
 static inline uint32_t ebb__ring_free_space(const struct ebb_ring *r) { return r->cap - r->len; }
 /* Append up to n bytes; returns the count written. */

@@ -11,9 +11,15 @@
 
 static int ip4_addr_ok_src(uint32_t a)
 {
-	/* RFC 1122 §3.2.1.3: a segment from 0.0.0.0, a broadcast or a
-	 * multicast source cannot belong to a TCP connection. */
-	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+	/* RFC 1122 §3.2.1.3: "this network" (0/8), broadcast and multicast
+	 * sources cannot belong to a TCP connection; such datagrams MUST be
+	 * silently discarded. */
+	return (a >> 24) != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+}
+
+static int ip4_addr_ok_dst(uint32_t a)
+{
+	return (a >> 24) != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
 }
 
 static int ip4_opts_ok(const uint8_t *p, size_t len)
@@ -70,7 +76,10 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
 	ip->hdr_len = (uint16_t)ihl;
 	ip->payload = pkt + ihl;
 	ip->payload_len = (uint16_t)(tot - ihl);
-	if (!ip4_addr_ok_src(ip->src) || ip->dst == 0 || ip->dst == 0xffffffffu || (ip->dst >> 28) == 0xe)
+	/* Loopback sources are martians unless the packet is for a loopback
+	 * address too (Linux's route_localnet off). */
+	int loop_src = (ip->src >> 24) == 127, loop_dst = (ip->dst >> 24) == 127;
+	if (!ip4_addr_ok_src(ip->src) || !ip4_addr_ok_dst(ip->dst) || (loop_src && !loop_dst))
 		return EBB_WIRE_ADDR;
 	return EBB_WIRE_OK;
 }
