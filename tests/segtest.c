@@ -60,6 +60,17 @@ void st_remote_isn(struct seg_test *t, uint32_t isn)
 	t->remote_isn = isn;
 }
 
+void st_rcvbuf(struct seg_test *t, int bytes)
+{
+	t->rcvbuf = bytes;
+}
+
+static void apply_rcvbuf(struct seg_test *t, int fd)
+{
+	if (t->rcvbuf > 0)
+		CHECK_EQ(ebb_setsockopt(t->s, fd, SOL_SOCKET, SO_RCVBUF, &t->rcvbuf, sizeof t->rcvbuf, t->now), 0);
+}
+
 #include <stdarg.h>
 
 __attribute__((format(printf, 2, 3))) static void fail(struct seg_test *t, const char *fmt, ...)
@@ -624,6 +635,7 @@ static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
 void st_listen(struct seg_test *t)
 {
 	t->lfd = ebb_socket(t->s, AF_INET, SOCK_STREAM, 0);
+	apply_rcvbuf(t, t->lfd);
 	struct sockaddr_in a = sin_of(ST_LOCAL_IP, ST_LOCAL_PORT);
 	CHECK_EQ(ebb_bind(t->s, t->lfd, (struct sockaddr *)&a, sizeof a, t->now), 0);
 	CHECK_EQ(ebb_listen(t->s, t->lfd, 16, t->now), 0);
@@ -655,6 +667,7 @@ void st_established_passive(struct seg_test *t, const char *opts)
 void st_syn_sent(struct seg_test *t)
 {
 	t->fd = ebb_socket(t->s, AF_INET, SOCK_STREAM, 0);
+	apply_rcvbuf(t, t->fd);
 	struct sockaddr_in a = sin_of(ST_REMOTE_IP, ST_REMOTE_PORT);
 	CHECK_EQ(ebb_connect(t->s, t->fd, (struct sockaddr *)&a, sizeof a, t->now), -EINPROGRESS);
 	struct sockaddr_in me;

@@ -51,6 +51,7 @@ struct seg_test {
 	int have_local_isn;
 	uint16_t local_port;  /* ebb's port in this test */
 	uint16_t remote_port;
+	int rcvbuf; /* SO_RCVBUF for the fixtures' sockets (0: default) */
 	int lfd; /* listening socket, or -1 */
 	int fd;  /* the connection under test, or -1 */
 	int failed;
@@ -62,6 +63,11 @@ void st_init(struct seg_test *t, void (*tweak)(struct ebb_config *));
 void st_free(struct seg_test *t);
 /* The remote ISN relative sequence number 0 maps to (default 1000000). */
 void st_remote_isn(struct seg_test *t, uint32_t isn);
+
+/* SO_RCVBUF the fixtures set on the listening or connecting socket
+ * before the handshake (Linux doubles it; ebb's window is then the
+ * doubled value, e.g. 2000 -> a 4000-byte window).  0: default. */
+void st_rcvbuf(struct seg_test *t, int bytes);
 
 /* Lines, checked as CHECK failures in the current test. */
 void st_in(struct seg_test *t, const char *line);

@@ -355,6 +355,18 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	t->segs_in++;
 	t->last_rcv = s->now;
 
+	/* Simultaneous open (RFC 9293 Figure 8): in SYN-RECEIVED the peer's
+	 * SYN-ACK repeats the SYN we already hold and acknowledges ours.  The
+	 * window test would reject it for its SYN; as Linux, take it as the
+	 * ACK it carries (the SYN stripped) and complete the open. */
+	if (t->state == EBB_TCP_SYN_RECV && t->syn_rcvd_simul && syn && (seg->flags & EBB_TH_ACK) &&
+	    seg->seq == t->irs && seg->len == 0 && seg->ack == t->snd_max) {
+		seg->seq++;
+		seg->flags &= (uint8_t)~EBB_TH_SYN;
+		syn = 0;
+		seg_len--;
+	}
+
 	/* RFC 7323 §5.3 R1-R3 (PAWS), before the sequence check: a segment
 	 * whose TSval is older than TS.Recent is an old duplicate.  RSTs are
 	 * exempt; a TS.Recent idle for over 24 days is no longer valid. */
@@ -433,11 +445,16 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		if (dup)
 			t->ack_now = 1; /* duplicate data: tell the peer again */
 	}
-	uint32_t right = t->rcv_adv;
+	uint32_t right = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv : t->rcv_nxt;
 	if (ebb_seq_gt(seg->seq + seg->len, right)) {
 		uint32_t keep = ebb_seq_gt(right, seg->seq) ? right - seg->seq : 0;
 		seg->len = keep;
 		seg->flags &= (uint8_t)~EBB_TH_FIN; /* the FIN lies beyond the window */
+		t->ack_now = 1;
+	} else if ((seg->flags & EBB_TH_FIN) && seg->seq + seg->len == right) {
+		/* The data fills the window exactly: the FIN's own sequence
+		 * number is the first one outside it ("including SYN and FIN"). */
+		seg->flags &= (uint8_t)~EBB_TH_FIN;
 		t->ack_now = 1;
 	}
 
@@ -487,10 +504,10 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		return;
 	}
 
-	/* Fifth, check the ACK field. */
+	/* Fifth, check the ACK field: "if the ACK bit is off, drop the
+	 * segment and return" -- no reply, even to a duplicate. */
 	if (!(seg->flags & EBB_TH_ACK)) {
-		if (t->ack_now)
-			ebb__output(s, t);
+		t->ack_now = 0;
 		return;
 	}
 	if (t->state == EBB_TCP_SYN_RECV) {
@@ -548,10 +565,17 @@ void ebb__tcp_input(struct ebb_stack *s, const struct ebb_ip4 *ip, struct ebb_se
 	}
 	uint32_t tw_isn = 0;
 	uint32_t ref = ebb__demux_find(s, ip->dst, seg->dport, ip->src, seg->sport);
+	struct tcb *l = 0;
 	if (ref & REF_TW) {
-		if (!ebb__tw_input(s, ref, seg, &tw_isn))
+		/* A SYN may reopen the connection only if someone listens:
+		 * otherwise the record stays and answers (Linux's TCP_TW_ACK). */
+		if (f & EBB_TH_SYN)
+			l = ebb__listener_find(s, ip->dst, seg->dport, ip->src, seg->sport);
+		if (!ebb__tw_input(s, ref, seg, l != 0, &tw_isn))
 			return;
 		/* A new SYN took the record's place: on to the listener. */
+		ebb__listen_input(s, l, ip, seg, tw_isn);
+		return;
 	} else if (ref) {
 		struct tcb *t = s->tcbs[ref - 1];
 		if (t->state == EBB_TCP_SYN_SENT)
@@ -560,9 +584,9 @@ void ebb__tcp_input(struct ebb_stack *s, const struct ebb_ip4 *ip, struct ebb_se
 			ebb__input_synchronized(s, t, seg);
 		return;
 	}
-	struct tcb *l = ebb__listener_find(s, ip->dst, seg->dport, ip->src, seg->sport);
+	l = ebb__listener_find(s, ip->dst, seg->dport, ip->src, seg->sport);
 	if (l) {
-		ebb__listen_input(s, l, ip, seg, tw_isn);
+		ebb__listen_input(s, l, ip, seg, 0);
 		return;
 	}
 	/* RFC 9293 §3.10.7.1: CLOSED.  Everything but a RST gets a RST. */

@@ -356,8 +356,8 @@ void ebb__tw_free(struct tw_ring *r);
 int ebb__tw_enter(struct ebb_stack *s, struct tcb *t);
 struct tw_rec *ebb__tw_get(const struct ebb_stack *s, uint32_t ref);
 /* A segment for a record; returns 1 if a new SYN should go on to the
- * listener (record removed), else 0. */
-int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, uint32_t *isn_out);
+ * listener (record removed; only when have_listener), else 0. */
+int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, int have_listener, uint32_t *isn_out);
 void ebb__tw_remove(struct ebb_stack *s, uint32_t ref, int counter);
 void ebb__tw_expire(struct ebb_stack *s);
 uint64_t ebb__tw_deadline(const struct ebb_stack *s);

@@ -223,7 +223,16 @@ static uint32_t restart(struct ebb_stack *s, uint32_t ref)
 	return ref_of(id);
 }
 
-int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, uint32_t *isn_out)
+/* The receive window a record offers (it keeps no buffer size: the
+ * default buffer, as its ACKs advertise). */
+static uint32_t tw_window(const struct ebb_stack *s, const struct tw_rec *r)
+{
+	uint32_t ws = r->wscale & 15;
+	uint32_t w = s->cfg.rmem_default >> ws;
+	return (w > 65535 ? 65535 : w) << ws;
+}
+
+int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, int have_listener, uint32_t *isn_out)
 {
 	struct tw_rec *rec = ebb__tw_get(s, ref);
 	int rst = (seg->flags & EBB_TH_RST) != 0;
@@ -237,17 +246,30 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 	 * RSTs are exempt. */
 	int paws_reject = has_ts && !rst && ebb_seq_lt(seg->opt.tsval, rec->ts_recent);
 
-	if (!paws_reject && seg->seq == rec->rcv_nxt && (seg_len == 0 || rst)) {
-		if (rst) {
-			/* RFC 1337: an in-window RST would "assassinate" the
-			 * record and let old duplicates in; ignore it. */
-			if (s->cfg.rfc1337) {
-				CTR(s, TCPRstIgnoredTimeWait);
-				return 0;
-			}
+	if (rst) {
+		/* RFC 1337: a RST would "assassinate" the record and let old
+		 * duplicates in; ignore every one.  Without it (Linux's
+		 * default), RFC 5961 §3.2: exactly at RCV.NXT kills the
+		 * record, elsewhere in the window earns a challenge ACK. */
+		if (s->cfg.rfc1337) {
+			CTR(s, TCPRstIgnoredTimeWait);
+			return 0;
+		}
+		int in_window = ebb_seq_in(seg->seq, rec->rcv_nxt, rec->rcv_nxt + tw_window(s, rec));
+		if (seg->seq == rec->rcv_nxt || (in_window && !s->cfg.rfc5961)) {
 			ebb__tw_remove(s, ref, EBB_CTR_TWKilled);
 			return 0;
 		}
+		if (in_window) {
+			CTR(s, TCPRstInWindow);
+			CTR(s, TCPChallengeACK);
+			ebb__send_tw_ack(s, rec);
+		} else {
+			CTR(s, TCPRstOutOfWindow);
+		}
+		return 0;
+	}
+	if (!paws_reject && seg->seq == rec->rcv_nxt && seg_len == 0) {
 		/* A bare in-window ACK: the peer is still there; Linux
 		 * restarts 2*MSL here too. */
 		if (has_ts) {
@@ -263,7 +285,7 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 	 * timestamp is newer (RFC 1122 §4.2.2.13, RFC 6191, BSD's rule in
 	 * the seeds).  The new ISN starts above anything the old
 	 * incarnation sent, so the peer cannot confuse the two. */
-	if (syn && !rst && !ack && !paws_reject &&
+	if (syn && !ack && !paws_reject && have_listener &&
 	    (ebb_seq_gt(seg->seq, rec->rcv_nxt) || (has_ts && ebb_seq_gt(seg->opt.tsval, rec->ts_recent)))) {
 		uint32_t isn = rec->snd_nxt + 65535 + 2;
 		*isn_out = isn ? isn : 1;
@@ -272,8 +294,6 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 	}
 	if (paws_reject)
 		CTR(s, PAWSTimeWait);
-	if (rst)
-		return 0; /* out of window: dropped (RFC 9293 §3.10.7.4 first check) */
 	/* Anything else, the retransmitted FIN above all, is answered with
 	 * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; a FIN or an ACK restarts
 	 * 2*MSL (RFC 9293: "acknowledge it, and restart the 2 MSL
