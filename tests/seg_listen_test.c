@@ -219,15 +219,16 @@ static void listen_syn_fin_switch_off(void)
 	st_free(&t);
 }
 
-/* The SYN-ACK answers the SYN's options: window scale and timestamps
- * offered on the SYN are answered (RFC 7323 §2.2, §3.2). */
+/* The SYN-ACK answers the SYN's options: window scale, timestamps and
+ * SACK-permitted offered on the SYN are answered (RFC 7323 §2.2, §3.2;
+ * RFC 2018 §2), in Linux's option order. */
 static void listen_syn_with_options(void)
 {
 	struct seg_test t;
 	st_init(&t, 0);
 	st_listen(&t);
 	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
-	st_out(&t, "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 100,nop,wscale 7>");
+	st_out(&t, "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 7>");
 	st_none(&t, "+0.5");
 	st_free(&t);
 }

@@ -438,6 +438,11 @@ void st_in(struct seg_test *t, const char *line)
 	o.flags = sp.flags;
 	o.wnd = (uint16_t)(sp.has_win ? sp.win : 65535);
 	o.ttl = 64;
+	/* SACK blocks acknowledge ebb's data: relative to ebb's ISN. */
+	for (int i = 0; i < sp.opt.nsack; i++) {
+		sp.opt.sack[i].left += local_base(t);
+		sp.opt.sack[i].right += local_base(t);
+	}
 	size_t ol = write_spec_opts(pkt + EBB_SEG_OPT_OFF, &sp);
 	if (sp.len > EBB_IP_MAXPACKET - EBB_SEG_OPT_OFF - ol) {
 		fail(t, "payload too long in \"%s\"", line);
@@ -451,7 +456,8 @@ void st_in(struct seg_test *t, const char *line)
 	ebb_stack_input(t->s, pkt, n, t->now);
 }
 
-static void describe_opts(const struct ebb_tcp_opts *o, const uint8_t *raw, size_t rawlen, char *buf, size_t cap)
+static void describe_opts(const struct ebb_tcp_opts *o, const uint8_t *raw, size_t rawlen, uint32_t sack_base,
+			  char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = 0;
@@ -479,6 +485,12 @@ static void describe_opts(const struct ebb_tcp_opts *o, const uint8_t *raw, size
 		case 3: n += (size_t)snprintf(buf + n, cap - n, "%swscale %u", sep, o->wscale); break;
 		case 4: n += (size_t)snprintf(buf + n, cap - n, "%ssackOK", sep); break;
 		case 8: n += (size_t)snprintf(buf + n, cap - n, "%sTS val %u ecr %u", sep, o->tsval, o->tsecr); break;
+		case 5:
+			n += (size_t)snprintf(buf + n, cap - n, "%ssack", sep);
+			for (int b = 0; b < o->nsack && n < cap; b++)
+				n += (size_t)snprintf(buf + n, cap - n, " %u:%u", o->sack[b].left - sack_base,
+						      o->sack[b].right - sack_base);
+			break;
 		default: n += (size_t)snprintf(buf + n, cap - n, "%sopt%u", sep, k); break;
 		}
 		first = 0;
@@ -517,9 +529,9 @@ void st_describe(const struct seg_test *t, const uint8_t *pkt, size_t len, char 
 	if (seg.flags & EBB_TH_ACK) flags[f++] = '.';
 	if (!f) flags[f++] = '-';
 	flags[f] = 0;
-	char opts[160];
+	char opts[200];
 	size_t doff = (size_t)(ip.payload[12] >> 4) * 4;
-	describe_opts(&seg.opt, ip.payload + 20, doff - 20, opts, sizeof opts);
+	describe_opts(&seg.opt, ip.payload + 20, doff - 20, abase, opts, sizeof opts);
 	uint32_t s0 = seg.seq - sbase;
 	char ack[32] = "";
 	if (seg.flags & EBB_TH_ACK)
@@ -583,6 +595,11 @@ void st_out(struct seg_test *t, const char *line)
 			ok = ok && (sp.ts_val_any || g->tsval == e->tsval);
 			ok = ok && (sp.ts_ecr_any || g->tsecr == e->tsecr);
 		}
+		/* SACK blocks, relative to the peer's ISN, in order. */
+		ok = ok && g->nsack == e->nsack;
+		for (int b = 0; ok && b < e->nsack; b++)
+			ok = g->sack[b].left == t->remote_isn + e->sack[b].left &&
+			     g->sack[b].right == t->remote_isn + e->sack[b].right;
 	}
 	if (!ok)
 		fail(t, "packet mismatch:\n expected: %s", msg);

@@ -162,6 +162,9 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(TCPLossProbes, "tail loss probes sent (RFC 8985)")               \
 	X(TCPKeepAliveProbes, "keepalive probes sent")                     \
 	X(TCPPartialAcks, "NewReno partial ACKs (RFC 6582)")               \
+	X(TCPSackRecovery, "loss recoveries driven by SACK (RFC 6675)")     \
+	X(TCPSACKDiscard, "SACK blocks ignored as invalid")                 \
+	X(TCPSACKReneging, "SACKed data the peer dropped later")            \
 	X(TCPDupAcks, "duplicate ACKs received")                           \
 	X(TCPSynRetrans, "SYN and SYN-ACK retransmissions")                \
 	X(TCPBadAckDrop, "ACKs outside the acceptable range dropped")      \
@@ -280,6 +283,7 @@ struct ebb_config {
 	/* Switches (0/1 unless noted). */
 	uint8_t timestamps;     /* 1: RFC 7323 timestamps */
 	uint8_t window_scaling; /* 1: RFC 7323 window scale */
+	uint8_t sack;           /* 1: RFC 2018 selective acknowledgments */
 	uint8_t rfc1337;        /* 1: ignore RST in TIME_WAIT (Linux default 0) */
 	uint8_t rfc5961;        /* 1: RST/SYN/ACK checks of RFC 5961 */
 	uint8_t drop_synfin;    /* 1: drop segments with SYN and FIN */

@@ -38,10 +38,11 @@ void ebb__cc_init(struct ebb_stack *s, struct tcb *t)
 	/* RFC 6928 IW10, as Linux counts it: ten segments. */
 	t->cwnd = 10u * t->snd_mss;
 	t->ssthresh = UINT32_MAX / 2;
-	t->recover = t->snd_una;
+	t->recover = t->iss;
 	t->dupacks = 0;
 	t->ca_acked = 0;
 	t->in_recovery = 0;
+	t->high_rxt = t->snd_una;
 }
 
 static uint32_t half_flight(const struct tcb *t)
@@ -56,9 +57,17 @@ void ebb__cc_ack(struct ebb_stack *s, struct tcb *t, uint32_t acked)
 	t->dupacks = 0;
 	if (t->in_recovery) {
 		if (ebb_seq_geq(t->snd_una, t->recover)) {
-			/* Full acknowledgment (RFC 6582 §3.2 step 3): deflate. */
-			t->cwnd = ebb_min_u32(t->ssthresh, ebb_max_u32(ebb__flight(t), mss) + mss);
+			/* Full acknowledgment: recovery ends.  NewReno deflates
+			 * (RFC 6582 §3.2 step 3); with SACK cwnd already is
+			 * ssthresh (RFC 6675 §5). */
+			if (t->sack_ok)
+				t->cwnd = t->ssthresh;
+			else
+				t->cwnd = ebb_min_u32(t->ssthresh, ebb_max_u32(ebb__flight(t), mss) + mss);
 			t->in_recovery = 0;
+		} else if (t->sack_ok) {
+			/* RFC 6675: a partial ACK needs nothing special; the
+			 * scoreboard and pipe decide what goes next. */
 		} else {
 			/* Partial acknowledgment (step 4): the next hole is lost
 			 * too; retransmit it at once, deflate by what was
@@ -97,24 +106,33 @@ void ebb__cc_dupack(struct ebb_stack *s, struct tcb *t)
 	uint32_t mss = t->snd_mss;
 	t->dupacks++;
 	if (t->in_recovery) {
-		/* RFC 6582 step 5: inflate, and send new data if allowed. */
-		t->cwnd += mss;
+		/* NewReno (RFC 6582 step 5): inflate by a segment; SACK: pipe
+		 * has shrunk by what was SACKed.  Either way, send. */
+		if (!t->sack_ok)
+			t->cwnd += mss;
 		ebb__output(s, t);
 		return;
 	}
-	if (t->dupacks != 3)
+	/* Enter recovery on the third duplicate ACK, or (RFC 6675 §5) as
+	 * soon as the scoreboard says the first segment is lost. */
+	int lost = t->sack_ok && ebb_seq_gt(ebb__sack_lost_boundary(t), t->snd_una);
+	if (t->dupacks < 3 && !lost)
 		return;
-	/* RFC 6582 §3.2 step 2: enter recovery only if this loss is newer
-	 * than the last recovery, so one window's losses cause one cut. */
-	if (!ebb_seq_gt(t->snd_una, t->recover) && t->recover != t->snd_una - 0 && t->recover != t->snd_una) {
+	/* RFC 6582 §3.2 step 2 (RFC 6675: HighACK > RecoveryPoint): only a
+	 * loss newer than the last recovery cuts the window again. */
+	if (!ebb_seq_gt(t->snd_una, t->recover))
 		return;
-	}
 	CTR(s, TCPFastRetrans);
+	if (t->sack_ok)
+		CTR(s, TCPSackRecovery);
 	t->ssthresh = half_flight(t);
 	t->recover = t->snd_max;
 	t->in_recovery = 1;
+	t->high_rxt = t->snd_una;
+	/* Retransmit the first segment presumed lost at once (RFC 5681
+	 * §3.2 step 2, RFC 6675 §5 step 4.3), whatever pipe says. */
 	ebb__retransmit_first(s, t);
-	t->cwnd = t->ssthresh + 3 * mss;
+	t->cwnd = t->sack_ok ? t->ssthresh : t->ssthresh + 3 * mss;
 	ebb__arm_rto(s, t);
 	ebb__output(s, t);
 }

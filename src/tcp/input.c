@@ -118,6 +118,9 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	}
 
 	t->probes = 0; /* the peer answers: keepalive and persist start over */
+	/* SACK blocks first: RFC 6675 counts an ACK that SACKs new data as a
+	 * duplicate ACK even when the window changed. */
+	uint32_t newly_sacked = t->sack_ok && seg->opt.nsack ? ebb__sack_update(s, t, &seg->opt) : 0;
 	uint32_t wnd = (uint32_t)seg->wnd << t->snd_wscale;
 	int wnd_changed = wnd != t->snd_wnd;
 	/* RFC 9293 §3.10.7.4: update the window only from a segment newer
@@ -142,9 +145,9 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 
 	if (ack == t->snd_una) {
 		/* RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same window,
-		 * data outstanding. */
-		if (seg->len == 0 && !(seg->flags & (EBB_TH_SYN | EBB_TH_FIN)) && !wnd_changed &&
-		    t->snd_max != t->snd_una) {
+		 * data outstanding; or (RFC 6675 §2) one that SACKs new data. */
+		int classic = seg->len == 0 && !(seg->flags & (EBB_TH_SYN | EBB_TH_FIN)) && !wnd_changed;
+		if ((classic || newly_sacked) && t->snd_max != t->snd_una) {
 			CTR(s, TCPDupAcks);
 			ebb__cc_dupack(s, t);
 		}
@@ -162,6 +165,12 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	t->snd_una = ack;
 	if (ebb_seq_lt(t->snd_nxt, ack))
 		t->snd_nxt = ack; /* after a go-back-N rewind */
+	if (ebb_seq_lt(t->high_rxt, ack))
+		t->high_rxt = ack;
+	if (t->nsacked)
+		ebb__sack_trim(t);
+	if (t->tlp_high_seq && ebb_seq_geq(ack, t->tlp_high_seq))
+		t->tlp_high_seq = 0; /* the probed tail is acknowledged */
 	t->bytes_acked += data;
 	CTR(s, TCPHPAcks);
 
@@ -180,8 +189,9 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 			ebb__timer_update(s, t);
 		}
 	} else {
-		/* RFC 6298 §5.3: restart the timer on an ACK of new data. */
-		ebb__arm_rto(s, t);
+		/* RFC 6298 §5.3: restart the timer on an ACK of new data (or
+		 * arm a tail loss probe where Linux would). */
+		ebb__arm_xmit_timer(s, t);
 	}
 
 	int fin_acked = t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq);

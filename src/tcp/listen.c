@@ -101,6 +101,8 @@ void ebb__apply_syn_options(struct ebb_stack *s, struct tcb *t, const struct ebb
 	t->peer_mss = o->has_mss && o->mss ? o->mss : 536;
 	t->ws_rcvd = o->has_ws;
 	t->ts_rcvd = o->has_ts;
+	t->sack_rcvd = o->sack_perm;
+	t->sack_ok = o->sack_perm && s->cfg.sack;
 	t->ws_ok = o->has_ws && s->cfg.window_scaling;
 	t->ts_ok = o->has_ts && s->cfg.timestamps;
 	if (t->ws_ok) {

@@ -84,10 +84,16 @@ static size_t write_opts(struct ebb_stack *s, struct tcb *t, uint8_t flags)
 			o.tsval = ebb__ts_now(s, t);
 			o.tsecr = t->state == EBB_TCP_SYN_SENT ? 0 : t->ts_recent;
 		}
-	} else if (t->ts_ok && !(flags & EBB_TH_RST)) {
-		o.has_ts = 1;
-		o.tsval = ebb__ts_now(s, t);
-		o.tsecr = t->ts_recent;
+		/* RFC 2018 §2: offer SACK on our SYN; answer only if offered. */
+		o.sack_perm = s->cfg.sack && (t->state == EBB_TCP_SYN_SENT || t->sack_rcvd);
+	} else if (!(flags & EBB_TH_RST)) {
+		if (t->ts_ok) {
+			o.has_ts = 1;
+			o.tsval = ebb__ts_now(s, t);
+			o.tsecr = t->ts_recent;
+		}
+		if (flags & EBB_TH_ACK)
+			ebb__sack_blocks(t, &o);
 	}
 	return ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, &o, syn);
 }
@@ -150,70 +156,158 @@ static uint32_t max_burst(const struct ebb_stack *s, const struct tcb *t)
 	return mss;
 }
 
+/* Send [seq, seq + seqlen) of the sequence space again (or for the
+ * first time): the FIN rides along when the range covers it. */
+static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_t seqlen, int retrans)
+{
+	uint32_t data_end = t->snd_una + t->sndq.len;
+	uint32_t len = seqlen;
+	int fin = 0;
+	if (t->fin_queued && ebb_seq_in(t->fin_seq, seq, seq + seqlen)) {
+		fin = 1;
+		len = t->fin_seq - seq;
+	}
+	uint8_t flags = EBB_TH_ACK;
+	if (fin)
+		flags |= EBB_TH_FIN;
+	if (len && seq + len == data_end)
+		flags |= EBB_TH_PSH;
+	xmit(s, t, seq, flags, len);
+	if (retrans) {
+		CTR(s, RetransSegs);
+		t->total_retrans++;
+		t->bytes_retrans += len;
+		/* Karn's rule: an ACK may now answer either copy. */
+		t->rtt_timing = 0;
+	}
+}
+
+/* Bytes queued but never sent, and whether our FIN is still to go. */
+static uint32_t unsent(const struct tcb *t, int *fin_pending)
+{
+	uint32_t data_end = t->snd_una + t->sndq.len;
+	*fin_pending = t->fin_queued && ebb_seq_leq(t->snd_nxt, t->fin_seq);
+	return ebb_seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
+}
+
+/* One segment of new data (at most `cap` bytes) from SND.NXT if the
+ * peer's window takes it; congestion control is the caller's business.
+ * Returns 1 if something was sent. */
+static int send_new_segment(struct ebb_stack *s, struct tcb *t, uint32_t cap)
+{
+	int fin_pending;
+	uint32_t avail = unsent(t, &fin_pending);
+	uint32_t nxt = t->snd_nxt;
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	uint32_t room = ebb_seq_gt(wnd_end, nxt) ? wnd_end - nxt : 0;
+	uint32_t len = ebb_min_u32(ebb_min_u32(avail, room), cap);
+	int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
+	if (!len && !fin)
+		return 0;
+	send_range(s, t, nxt, len + (uint32_t)fin, 0);
+	t->last_seg_seq = nxt;
+	t->snd_nxt = nxt + len + (uint32_t)fin;
+	if (ebb_seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	return 1;
+}
+
+/* Loss recovery driven by SACK (RFC 6675 §5): while cwnd - pipe allows a
+ * segment, send NextSeg(): a hole deemed lost, else new data, else any
+ * hole not yet retransmitted. */
+static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
+{
+	/* Every transmission raises pipe by its length, so the loop ends;
+	 * the guard only bounds a bug. */
+	for (unsigned guard = 0; guard < 4096; guard++) {
+		if (t->cwnd < ebb__sack_pipe(t) + t->snd_mss)
+			break;
+		uint32_t seq, len;
+		if (ebb__sack_next_hole(t, 0, &seq, &len)) {
+			/* rule 1: the first hole deemed lost */
+			send_range(s, t, seq, len, 1);
+			t->high_rxt = seq + len;
+		} else if (send_new_segment(s, t, t->snd_mss)) {
+			/* rule 2: new data */
+		} else if (ebb__sack_next_hole(t, 1, &seq, &len)) {
+			/* rule 3: a hole not yet deemed lost nor retransmitted */
+			send_range(s, t, seq, len, 1);
+			t->high_rxt = seq + len;
+		} else {
+			break;
+		}
+		if (t->rexmt_kind != RX_RTO)
+			ebb__arm_rto(s, t);
+	}
+}
+
 void ebb__output(struct ebb_stack *s, struct tcb *t)
 {
 	if (can_send_data(t->state) && t->sndq.buf) {
-		uint32_t burst = max_burst(s, t);
-		for (;;) {
-			uint32_t nxt = t->snd_nxt;
-			uint32_t data_end = t->snd_una + t->sndq.len;
-			uint32_t avail = ebb_seq_lt(nxt, data_end) ? data_end - nxt : 0;
-			int fin_pending = t->fin_queued && ebb_seq_leq(nxt, t->fin_seq);
-			uint32_t wnd_end = t->snd_una + t->snd_wnd;
-			uint32_t lim = ebb_seq_min(wnd_end, t->snd_una + t->cwnd);
-			uint32_t room = ebb_seq_gt(lim, nxt) ? lim - nxt : 0;
-			uint32_t len = ebb_min_u32(ebb_min_u32(avail, room), burst);
-			int retrans = ebb_seq_lt(nxt, t->snd_max);
-			/* The FIN rides on the segment that empties the queue.
-			 * It needs a byte of the peer's window but not of cwnd:
-			 * as Linux, the final FIN is not held back by
-			 * congestion control. */
-			int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
-			if (!len && !fin)
-				break;
-			if (len && len < t->snd_mss && !retrans) {
-				/* Nagle (RFC 9293 §3.7.4) and sender SWS avoidance
-				 * (§3.8.6.2.1): a short segment goes only when it
-				 * is all we have and nothing is unacknowledged (or
-				 * TCP_NODELAY / the FIN follows), or when it fills
-				 * at least half of the largest window offered. */
-				int all = len == avail;
-				int idle = t->snd_max == t->snd_una;
-				int ok = all && !t->o.cork && (t->o.nodelay || idle || fin_pending);
-				if (!ok && t->max_snd_wnd && len >= t->max_snd_wnd / 2 && !t->o.cork)
-					ok = 1;
-				if (!ok)
+		int sent_new = 0;
+		if (t->in_recovery && t->sack_ok) {
+			sack_recovery_send(s, t);
+		} else {
+			uint32_t burst = max_burst(s, t);
+			for (;;) {
+				uint32_t nxt = t->snd_nxt;
+				int fin_pending;
+				uint32_t avail = unsent(t, &fin_pending);
+				uint32_t wnd_end = t->snd_una + t->snd_wnd;
+				uint32_t lim = ebb_seq_min(wnd_end, t->snd_una + t->cwnd);
+				uint32_t room = ebb_seq_gt(lim, nxt) ? lim - nxt : 0;
+				uint32_t len = ebb_min_u32(ebb_min_u32(avail, room), burst);
+				int retrans = ebb_seq_lt(nxt, t->snd_max);
+				/* The FIN rides on the segment that empties the
+				 * queue.  It needs a byte of the peer's window but
+				 * not of cwnd: as Linux, the final FIN is not held
+				 * back by congestion control. */
+				int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
+				if (!len && !fin)
+					break;
+				if (len && len < t->snd_mss && !retrans) {
+					/* Nagle (RFC 9293 §3.7.4) and sender SWS
+					 * avoidance (§3.8.6.2.1): a short segment goes
+					 * only when it is all we have and nothing is
+					 * unacknowledged (or TCP_NODELAY / the FIN
+					 * follows), or when it fills at least half of
+					 * the largest window offered. */
+					int all = len == avail;
+					int idle = t->snd_max == t->snd_una;
+					int ok = all && !t->o.cork && (t->o.nodelay || idle || fin_pending);
+					if (!ok && t->max_snd_wnd && len >= t->max_snd_wnd / 2 && !t->o.cork)
+						ok = 1;
+					if (!ok)
+						break;
+				}
+				send_range(s, t, nxt, len + (uint32_t)fin, retrans);
+				if (!retrans) {
+					t->last_seg_seq = nxt;
+					sent_new = 1;
+					if (len && !t->rtt_timing) {
+						/* Karn: time only segments sent once. */
+						t->rtt_timing = 1;
+						t->rtt_seq = nxt + len;
+						t->rtt_start = s->now;
+					}
+				}
+				t->snd_nxt = nxt + len + (uint32_t)fin;
+				if (ebb_seq_gt(t->snd_nxt, t->snd_max))
+					t->snd_max = t->snd_nxt;
+				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
+					ebb__arm_rto(s, t);
+				if (fin)
 					break;
 			}
-			uint8_t flags = EBB_TH_ACK;
-			if (fin)
-				flags |= EBB_TH_FIN;
-			if (len && nxt + len == data_end)
-				flags |= EBB_TH_PSH;
-			xmit(s, t, nxt, flags, len);
-			if (retrans) {
-				CTR(s, RetransSegs);
-				t->total_retrans++;
-				t->bytes_retrans += len;
-			} else if (len && !t->rtt_timing) {
-				/* Karn: time only segments sent once. */
-				t->rtt_timing = 1;
-				t->rtt_seq = nxt + len;
-				t->rtt_start = s->now;
-			}
-			t->snd_nxt = nxt + len + (uint32_t)fin;
-			if (ebb_seq_gt(t->snd_nxt, t->snd_max))
-				t->snd_max = t->snd_nxt;
-			if (t->rexmt_kind != RX_RTO)
-				ebb__arm_rto(s, t);
-			if (fin)
-				break;
 		}
+		if (sent_new)
+			ebb__schedule_tlp(s, t);
 		/* Zero window with data waiting and nothing in flight to
 		 * bring an ACK: the persist timer probes (RFC 9293 §3.8.6.1). */
-		uint32_t pending = t->sndq.len - ebb_min_u32(t->sndq.len, t->snd_nxt - t->snd_una);
-		if (t->snd_max == t->snd_una && (pending || (t->fin_queued && t->snd_nxt == t->fin_seq)) &&
-		    t->rexmt_kind == RX_NONE && t->snd_wnd == 0) {
+		int fin_pending;
+		uint32_t pending = unsent(t, &fin_pending);
+		if (t->snd_max == t->snd_una && (pending || fin_pending) && t->rexmt_kind == RX_NONE &&
+		    t->snd_wnd == 0) {
 			t->rexmt_kind = RX_PERSIST;
 			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
 			ebb__timer_update(s, t);
@@ -221,6 +315,24 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 	}
 	if (t->ack_now)
 		ebb__send_ack(s, t);
+}
+
+void ebb__send_tlp(struct ebb_stack *s, struct tcb *t)
+{
+	/* RFC 8985 §7.3: new data if the peer's window takes it, else the
+	 * last segment sent again, so the tail's loss shows in an ACK (SACK
+	 * or not) instead of waiting for the RTO. */
+	CTR(s, TCPLossProbes);
+	if (!send_new_segment(s, t, t->snd_mss)) {
+		uint32_t start = ebb_seq_max(t->last_seg_seq, t->snd_una);
+		uint32_t end = t->snd_max;
+		uint32_t fin = t->fin_queued && ebb_seq_gt(end, t->fin_seq) ? 1 : 0;
+		if (end - start > t->snd_mss + fin)
+			start = end - t->snd_mss - fin;
+		if (ebb_seq_lt(start, end))
+			send_range(s, t, start, end - start, 1);
+	}
+	t->tlp_high_seq = t->snd_max;
 }
 
 void ebb__send_ack(struct ebb_stack *s, struct tcb *t)
@@ -345,15 +457,7 @@ void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t)
 	int fin = t->fin_queued && ebb_seq_gt(t->snd_max, t->fin_seq) && una + len == t->fin_seq;
 	if (!len && !fin)
 		return;
-	uint8_t flags = EBB_TH_ACK;
-	if (fin)
-		flags |= EBB_TH_FIN;
-	if (len && una + len == data_end)
-		flags |= EBB_TH_PSH;
-	xmit(s, t, una, flags, len);
-	CTR(s, RetransSegs);
-	t->total_retrans++;
-	t->bytes_retrans += len;
-	/* Karn's rule: an ACK may now answer either copy. */
-	t->rtt_timing = 0;
+	send_range(s, t, una, len + (uint32_t)fin, 1);
+	if (ebb_seq_gt(una + len + (uint32_t)fin, t->high_rxt))
+		t->high_rxt = una + len + (uint32_t)fin;
 }

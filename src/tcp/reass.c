@@ -29,37 +29,20 @@ uint32_t ebb__ofo_store(struct ebb_stack *s, struct tcb *t, uint32_t seq, const 
 			return 0;
 		}
 	}
-	uint32_t start = seq, end = seq + len;
-	uint32_t base = t->rcv_nxt;
-	/* Positions relative to RCV.NXT compare without wrap trouble. */
-	uint32_t rs = start - base, re = end - base;
-	uint32_t i = 0;
-	while (i < t->nofo && t->ofo[i].end - base < rs)
-		i++;
-	/* Ranges i..j-1 touch or overlap [rs, re): merge them. */
-	uint32_t j = i;
-	while (j < t->nofo && t->ofo[j].start - base <= re)
-		j++;
-	if (i == j && t->nofo == s->cfg.ofo_max_ranges) {
+	/* Room first: a segment that would need one range more than the
+	 * cap is dropped whole, before any byte is written. */
+	uint32_t n = t->nofo;
+	int merged = 0;
+	if (!ebb__rangeset_add(t->ofo, &n, s->cfg.ofo_max_ranges, t->rcv_nxt, seq, seq + len, &merged)) {
 		CTR(s, TCPOFODrop);
 		return 0;
 	}
-	ebb__ring_write_at(&t->rcvq, rs, data, len);
+	t->nofo = n;
+	ebb__ring_write_at(&t->rcvq, seq - t->rcv_nxt, data, len);
+	t->ofo_recent = seq;
 	CTR(s, TCPOFOQueue);
-	if (i == j) {
-		memmove(&t->ofo[i + 1], &t->ofo[i], (t->nofo - i) * sizeof *t->ofo);
-		t->ofo[i].start = start;
-		t->ofo[i].end = end;
-		t->nofo++;
-		return len;
-	}
-	CTR(s, TCPOFOMerge);
-	uint32_t ns = ebb_min_u32(rs, t->ofo[i].start - base);
-	uint32_t ne = ebb_max_u32(re, t->ofo[j - 1].end - base);
-	t->ofo[i].start = base + ns;
-	t->ofo[i].end = base + ne;
-	memmove(&t->ofo[i + 1], &t->ofo[j], (t->nofo - j) * sizeof *t->ofo);
-	t->nofo -= j - i - 1;
+	if (merged)
+		CTR(s, TCPOFOMerge);
 	return len;
 }
 

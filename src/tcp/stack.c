@@ -46,6 +46,7 @@ void ebb_config_init(struct ebb_config *c)
 	c->port_max = 60999;
 	c->timestamps = 1;
 	c->window_scaling = 1;
+	c->sack = 1;
 	c->rfc1337 = 1;
 	c->rfc5961 = 1;
 	c->drop_synfin = 1;
@@ -116,6 +117,7 @@ void ebb_stack_free(struct ebb_stack *s)
 			continue;
 		ebb__tcb_free_buffers(s, t);
 		ebb__ofo_free(t);
+		ebb__sack_free(t);
 		free(t->lsn);
 		free(t);
 	}

@@ -108,6 +108,7 @@ void ebb__tcb_free(struct ebb_stack *s, struct tcb *t)
 	ebb__heap_del(&s->timers, &t->timer);
 	ebb__tcb_free_buffers(s, t);
 	ebb__ofo_free(t);
+	ebb__sack_free(t);
 	s->nstate[t->state]--;
 	s->tcbs[t->idx] = 0;
 	s->free_next[t->idx] = s->free_head;
@@ -137,7 +138,7 @@ void ebb__tcb_done(struct ebb_stack *s, struct tcb *t, int outcome)
 	 * socket (recv returns it, then EOF or the error). */
 	free_snd(s, t);
 	ebb__ofo_free(t);
-	t->nofo = 0;
+	ebb__sack_free(t);
 	if (t->state == EBB_TCP_TIME_WAIT) {
 		/* The record in timewait.c now speaks for the connection; the
 		 * socket itself is closed without a second event. */
@@ -168,6 +169,7 @@ void ebb__tcb_reset_proto(struct ebb_stack *s, struct tcb *t)
 	struct tcb keep = *t;
 	ebb__tcb_free_buffers(s, t);
 	ebb__ofo_free(t);
+	ebb__sack_free(t);
 	memset(t, 0, sizeof *t);
 	t->timer = keep.timer;
 	t->idx = keep.idx;

@@ -53,7 +53,7 @@ enum sock_conn { SS_UNCONNECTED = 0, SS_CONNECTING, SS_CONNECTED };
 
 /* Which deadline the retransmission timer slot holds (BSD shares one
  * slot between retransmission and persist: they never run together). */
-enum rexmt_kind { RX_NONE = 0, RX_RTO, RX_PERSIST };
+enum rexmt_kind { RX_NONE = 0, RX_RTO, RX_PERSIST, RX_TLP };
 
 struct ofo_range {
 	uint32_t start, end; /* sequence numbers, [start, end) */
@@ -98,6 +98,8 @@ struct tcb {
 	uint32_t no_time_wait : 1;
 	uint32_t iss_preset : 1;  /* ISS chosen from a TIME_WAIT record */
 	uint32_t ws_rcvd : 1;     /* peer's SYN carried window scale */
+	uint32_t sack_rcvd : 1;   /* peer's SYN carried SACK-permitted */
+	uint32_t sack_ok : 1;     /* SACK negotiated (RFC 2018) */
 	uint32_t ts_rcvd : 1;     /* peer's SYN carried timestamps */
 
 	struct ebb_tuple tuple;
@@ -139,8 +141,14 @@ struct tcb {
 	uint8_t probes;      /* unanswered persist or keepalive probes */
 	uint64_t first_rexmt; /* when the first unanswered retransmission left */
 
-	/* Congestion control: NewReno (RFC 5681, RFC 6582). */
+	/* Congestion control: NewReno (RFC 5681, RFC 6582), or SACK-based
+	 * loss recovery (RFC 6675) when SACK is in use. */
 	uint32_t cwnd, ssthresh, recover, dupacks, ca_acked;
+	struct ofo_range *sacked; /* scoreboard: what the peer SACKed above SND.UNA */
+	uint32_t nsacked, sacked_bytes;
+	uint32_t high_rxt;        /* RFC 6675 HighRxt: highest octet retransmitted */
+	uint32_t tlp_high_seq;    /* SND.NXT when a tail loss probe went out; 0: none */
+	uint32_t last_seg_seq;    /* start of the newest segment sent (what a TLP resends) */
 
 	/* Deadlines, absolute ns, UINT64_MAX when off. */
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
@@ -161,6 +169,7 @@ struct tcb {
 	struct ebb_ring sndq, rcvq;
 	struct ofo_range *ofo;
 	uint32_t nofo;
+	uint32_t ofo_recent;      /* start of the latest out-of-order arrival (first SACK block) */
 	struct sockopts o;
 	struct bind_owner {
 		struct tcb *tcb;
@@ -423,9 +432,29 @@ void ebb__cc_ack(struct ebb_stack *s, struct tcb *t, uint32_t acked);
 void ebb__cc_dupack(struct ebb_stack *s, struct tcb *t);
 /* Retransmit the first unacknowledged segment (fast retransmit). */
 void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t);
+/* Tail loss probe (RFC 8985 §7): arm it instead of the RTO when Linux
+ * would; send one when it fires. */
+void ebb__schedule_tlp(struct ebb_stack *s, struct tcb *t);
+void ebb__send_tlp(struct ebb_stack *s, struct tcb *t);
+/* After an ACK: the RTO, or a tail loss probe where allowed. */
+void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
 void ebb__cc_rto(struct ebb_stack *s, struct tcb *t);
 uint32_t ebb__flight(const struct tcb *t);
 void ebb__rtt_sample(struct ebb_stack *s, struct tcb *t, uint64_t rtt);
+
+/* sack.c */
+/* Add [start, end) to a sorted range set (merging what it touches);
+ * 0 if the set is full and the range would need a new entry. */
+int ebb__rangeset_add(struct ofo_range *r, uint32_t *n, uint32_t cap, uint32_t base, uint32_t start, uint32_t end,
+		      int *merged);
+void ebb__sack_blocks(const struct tcb *t, struct ebb_tcp_opts *o);
+uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_tcp_opts *o);
+void ebb__sack_trim(struct tcb *t);
+void ebb__sack_clear(struct tcb *t);
+void ebb__sack_free(struct tcb *t);
+uint32_t ebb__sack_lost_boundary(const struct tcb *t);
+uint32_t ebb__sack_pipe(const struct tcb *t);
+int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32_t *len);
 
 /* reass.c: out-of-order assembly inside the receive ring */
 /* Store data [seq, seq+len) that lies beyond rcv_nxt; returns bytes kept. */

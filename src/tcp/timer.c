@@ -27,6 +27,37 @@ void ebb__arm_rto(struct ebb_stack *s, struct tcb *t)
 	ebb__timer_update(s, t);
 }
 
+/* Linux's tcp_schedule_loss_probe: for SACK connections in the Open
+ * state with data outstanding and no probe already out, a probe timeout
+ * of 2*SRTT (+ the minimum RTO when one segment is out, to cover a
+ * delayed ACK; + 2 ms otherwise), never later than the RTO would fire. */
+void ebb__schedule_tlp(struct ebb_stack *s, struct tcb *t)
+{
+	if (!t->sack_ok || t->in_recovery || t->retransmits || t->tlp_high_seq || t->snd_max == t->snd_una ||
+	    (t->rexmt_kind != RX_RTO && t->rexmt_kind != RX_TLP))
+		return;
+	uint64_t pto;
+	if (t->srtt) {
+		uint32_t fin = t->fin_queued && ebb_seq_gt(t->snd_max, t->fin_seq) ? 1 : 0;
+		int one = t->snd_max - t->snd_una <= t->snd_mss + fin;
+		pto = 2 * t->srtt + (one ? s->cfg.rto_min : 2 * EBB_NSEC_PER_MSEC);
+	} else {
+		pto = EBB_NSEC_PER_SEC;
+	}
+	uint64_t at = s->now + pto;
+	if (t->rexmt_kind == RX_RTO && t->t_rexmt < at)
+		at = t->t_rexmt;
+	t->rexmt_kind = RX_TLP;
+	t->t_rexmt = at;
+	ebb__timer_update(s, t);
+}
+
+void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t)
+{
+	ebb__arm_rto(s, t);
+	ebb__schedule_tlp(s, t);
+}
+
 uint64_t ebb__keepidle(const struct ebb_stack *s, const struct tcb *t)
 {
 	return t->o.keepidle ? (uint64_t)t->o.keepidle * EBB_NSEC_PER_SEC : s->cfg.keepalive_time;
@@ -122,6 +153,11 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 	t->retransmits++;
 	t->backoff++;
 	ebb__cc_rto(s, t);
+	/* RFC 2018 §8: after a timeout SACK information is advisory only:
+	 * forget it and resend from SND.UNA. */
+	ebb__sack_clear(t);
+	t->high_rxt = t->snd_una;
+	t->tlp_high_seq = 0;
 	/* Go back N: resend from SND.UNA as the (now one-segment) window
 	 * allows; Karn's rule forbids timing any of it. */
 	t->snd_nxt = t->snd_una;
@@ -131,6 +167,16 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 		/* Nothing fit the window (the peer shrank it): try again. */
 		ebb__arm_rto(s, t);
 	}
+	return 1;
+}
+
+static int fire_tlp(struct ebb_stack *s, struct tcb *t)
+{
+	t->rexmt_kind = RX_NONE;
+	t->t_rexmt = UINT64_MAX;
+	ebb__send_tlp(s, t);
+	/* The probe is out; if its ACK does not come, the RTO takes over. */
+	ebb__arm_rto(s, t);
 	return 1;
 }
 
@@ -231,8 +277,14 @@ void ebb__run_timers(struct ebb_stack *s)
 		int alive = 1;
 		if (t->t_delack <= s->now)
 			alive = fire_delack(s, t);
-		if (alive && t->t_rexmt <= s->now)
-			alive = t->rexmt_kind == RX_PERSIST ? fire_persist(s, t) : fire_rto(s, t);
+		if (alive && t->t_rexmt <= s->now) {
+			if (t->rexmt_kind == RX_PERSIST)
+				alive = fire_persist(s, t);
+			else if (t->rexmt_kind == RX_TLP)
+				alive = fire_tlp(s, t);
+			else
+				alive = fire_rto(s, t);
+		}
 		if (alive && t->t_keep <= s->now)
 			alive = fire_keepalive(s, t);
 		if (alive && t->t_fw2 <= s->now)
