@@ -275,6 +275,7 @@ struct ebb_config {
 	uint32_t max_connections; /* 1048576: TCBs of all kinds */
 	uint32_t max_tw;          /* 262144: TIME_WAIT records (tcp_max_tw_buckets) */
 	uint32_t ofo_max_ranges;  /* 32: out-of-order ranges per connection */
+	uint32_t closed_log;      /* 1024: ended connections remembered for ebb_conn_outcome */
 
 	/* Ephemeral port range, inclusive (ip_local_port_range). */
 	uint16_t port_min; /* 32768 */
@@ -358,6 +359,13 @@ EBB_API int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr
 EBB_API ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int flags, uint64_t now);
 EBB_API ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, uint64_t now);
 EBB_API int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now);
+/* Close a handle.  Returns 0 and releases it, except with SO_LINGER
+ * {1, N > 0} while data or our FIN is unacknowledged: then the FIN goes
+ * out, -EINPROGRESS is returned and the handle stays until the close
+ * completes (everything acknowledged: poll reports POLLHUP) or N seconds
+ * pass (POLLHUP | POLLERR, SO_ERROR ETIMEDOUT); ebb_close on it again
+ * releases it, returning 0 or the error.  Linux blocks in close() for
+ * this, even on non-blocking sockets; a non-blocking stack cannot. */
 EBB_API int ebb_close(struct ebb_stack *s, int fd, uint64_t now);
 EBB_API int ebb_setsockopt(struct ebb_stack *s, int fd, int level, int name, const void *val, socklen_t len, uint64_t now);
 EBB_API int ebb_getsockopt(struct ebb_stack *s, int fd, int level, int name, void *val, socklen_t *len, uint64_t now);
@@ -371,6 +379,36 @@ EBB_API int ebb_poll(struct ebb_stack *s, struct pollfd *fds, size_t nfds, uint6
 EBB_API int64_t ebb_conn_id(const struct ebb_stack *s, int fd);
 /* How the connection behind fd ended (EBB_END_OPEN while open). */
 EBB_API int ebb_outcome(const struct ebb_stack *s, int fd);
+/* How connection conn_id ended, after its handle is gone: the outcome,
+ * EBB_END_OPEN if it is still alive, or -ENOENT if it is unknown or
+ * older than the last `closed_log` ended connections. */
+EBB_API int ebb_conn_outcome(const struct ebb_stack *s, uint64_t conn_id);
+
+/* Leak report: connections the application is likely holding by
+ * mistake.  The seeds' CLOSE_WAIT pile-up (the peer closed, the
+ * application read EOF and never called close()) and orphaned
+ * FIN_WAIT2 connections whose peer never closes. */
+enum ebb_leak_kind {
+	EBB_LEAK_CLOSE_WAIT_EOF_READ = 1, /* EOF read, handle never closed */
+	EBB_LEAK_CLOSE_WAIT_UNREAD,       /* peer closed; the application stopped reading */
+	EBB_LEAK_FIN_WAIT2_ORPHAN,        /* closed by us, the peer never sends its FIN */
+};
+
+struct ebb_leak {
+	int kind;
+	struct ebb_tuple tuple;
+	int state;
+	int fd;
+	uint64_t conn_id;
+	uint64_t age;    /* ns since EOF was read / since the state was entered */
+	uint32_t recv_q; /* unread bytes */
+};
+
+/* Visit every connection of a leak kind older than min_age (ns).  `fn`
+ * returns non-zero to stop.  Allocates nothing.  Returns the count. */
+EBB_API size_t ebb_leak_report(const struct ebb_stack *s, uint64_t now, uint64_t min_age,
+			       int (*fn)(void *ctx, const struct ebb_leak *l), void *ctx);
+EBB_API const char *ebb_leak_kind_name(int kind);
 
 /* Linux's struct tcp_info layout (include/uapi/linux/tcp.h), through
  * tcpi_total_rto_time; getsockopt(TCP_INFO) copies min(len, sizeof). */

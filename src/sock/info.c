@@ -83,3 +83,57 @@ size_t ebb_conn_foreach(const struct ebb_stack *s, uint64_t now, int (*fn)(void 
 	}
 	return n;
 }
+
+const char *ebb_leak_kind_name(int kind)
+{
+	switch (kind) {
+	case EBB_LEAK_CLOSE_WAIT_EOF_READ: return "close-wait-eof-read";
+	case EBB_LEAK_CLOSE_WAIT_UNREAD: return "close-wait-unread";
+	case EBB_LEAK_FIN_WAIT2_ORPHAN: return "fin-wait2-orphan";
+	default: return "unknown";
+	}
+}
+
+size_t ebb_leak_report(const struct ebb_stack *s, uint64_t now, uint64_t min_age,
+		       int (*fn)(void *ctx, const struct ebb_leak *l), void *ctx)
+{
+	if (!s || !fn)
+		return 0;
+	if (now < s->now)
+		now = s->now;
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->ntcbs_cap; i++) {
+		const struct tcb *t = s->tcbs[i];
+		if (!t)
+			continue;
+		struct ebb_leak l;
+		memset(&l, 0, sizeof l);
+		if (t->state == EBB_TCP_CLOSE_WAIT && t->fd >= 0) {
+			/* The seeds' story: the peer closed, read() returned 0,
+			 * and the program never called close(). */
+			if (t->eof_read_at) {
+				l.kind = EBB_LEAK_CLOSE_WAIT_EOF_READ;
+				l.age = now - t->eof_read_at;
+			} else {
+				l.kind = EBB_LEAK_CLOSE_WAIT_UNREAD;
+				l.age = now - t->state_since;
+			}
+		} else if (t->state == EBB_TCP_FIN_WAIT2 && t->fd < 0) {
+			l.kind = EBB_LEAK_FIN_WAIT2_ORPHAN;
+			l.age = now - t->state_since;
+		} else {
+			continue;
+		}
+		if (l.age < min_age)
+			continue;
+		l.tuple = t->tuple;
+		l.state = t->state;
+		l.fd = t->fd;
+		l.conn_id = t->conn_id;
+		l.recv_q = t->rcvq.len;
+		n++;
+		if (fn(ctx, &l))
+			break;
+	}
+	return n;
+}

@@ -358,8 +358,11 @@ ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, 
 		return n;
 	}
 	/* Nothing to read: Linux's tcp_recvmsg order. */
-	if (t->done)
+	if (t->done) {
+		if (!t->eof_read_at)
+			t->eof_read_at = s->now ? s->now : 1;
 		return 0;
+	}
 	if (t->so_error)
 		return -take_error(t);
 	if (t->shutdown & RCV_SHUTDOWN)
@@ -422,14 +425,56 @@ int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
 	return 0;
 }
 
+/* A lingering close is complete once everything we sent, our FIN
+ * included, is acknowledged (or the connection is gone). */
+static int linger_done(const struct tcb *t)
+{
+	return t->state == EBB_TCP_CLOSE || (t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq));
+}
+
 int ebb_close(struct ebb_stack *s, int fd, uint64_t now)
 {
 	struct tcb *t = ebb__fd_tcb(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
-	fd_release(s, t);
+	if (t->lingering) {
+		/* The second close of a lingering handle releases it; the
+		 * connection, if not finished, goes on as an orphan (as
+		 * Linux's does once its SO_LINGER time is up). */
+		int err = linger_done(t) ? 0 : (t->so_error ? t->so_error : ETIMEDOUT);
+		if (t->state == EBB_TCP_CLOSE && t->so_error)
+			err = t->so_error;
+		t->lingering = 0;
+		t->t_fw2 = UINT64_MAX;
+		fd_release(s, t);
+		if (t->state == EBB_TCP_CLOSE) {
+			ebb__port_release(s, t);
+			ebb__tcb_free(s, t);
+		} else if (t->state == EBB_TCP_FIN_WAIT2) {
+			t->t_fw2 = s->now + (t->o.linger2 > 0 ? (uint64_t)t->o.linger2 * EBB_NSEC_PER_SEC
+							       : s->cfg.fin_timeout);
+			ebb__timer_update(s, t);
+		} else {
+			ebb__timer_update(s, t);
+		}
+		return -err;
+	}
 	t->shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+	if (t->o.linger_on && t->o.linger_sec > 0 && !t->rcvq.len &&
+	    (t->state == EBB_TCP_ESTABLISHED || t->state == EBB_TCP_CLOSE_WAIT || t->state == EBB_TCP_FIN_WAIT1 ||
+	     t->state == EBB_TCP_CLOSING || t->state == EBB_TCP_LAST_ACK)) {
+		send_fin(s, t);
+		if (!linger_done(t)) {
+			/* SO_LINGER {1, N}: keep the handle until everything is
+			 * acknowledged or N seconds pass. */
+			t->lingering = 1;
+			t->t_fw2 = s->now + (uint64_t)t->o.linger_sec * EBB_NSEC_PER_SEC;
+			ebb__timer_update(s, t);
+			return -EINPROGRESS;
+		}
+	}
+	fd_release(s, t);
 
 	if (t->state == EBB_TCP_LISTEN) {
 		ebb__listener_close(s, t);
@@ -523,6 +568,15 @@ int ebb_outcome(const struct ebb_stack *s, int fd)
 static short poll_mask(const struct tcb *t)
 {
 	short mask = 0;
+	if (t->lingering) {
+		/* A lingering close: done (everything acknowledged), timed
+		 * out (SO_ERROR says ETIMEDOUT), or still under way. */
+		if (linger_done(t))
+			mask = POLLHUP;
+		if (t->so_error)
+			mask = POLLHUP | POLLERR;
+		return mask;
+	}
 	if (t->state == EBB_TCP_LISTEN)
 		return t->lsn->acc_head ? (POLLIN | POLLRDNORM) : 0;
 	if (t->shutdown == (RCV_SHUTDOWN | SEND_SHUTDOWN) || t->state == EBB_TCP_CLOSE)

@@ -179,7 +179,7 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 		ebb__rtt_sample(s, t, s->now - t->rtt_start);
 	}
 	t->retransmits = 0;
-	t->first_rexmt = 0;
+	t->xmit_since = s->now; /* progress: the user timeout starts over */
 	ebb__cc_ack(s, t, acked);
 
 	if (t->snd_una == t->snd_max) {

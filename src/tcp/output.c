@@ -160,6 +160,8 @@ static uint32_t max_burst(const struct ebb_stack *s, const struct tcb *t)
  * first time): the FIN rides along when the range covers it. */
 static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_t seqlen, int retrans)
 {
+	if (t->snd_max == t->snd_una)
+		t->xmit_since = s->now; /* data starts waiting for an ACK */
 	uint32_t data_end = t->snd_una + t->sndq.len;
 	uint32_t len = seqlen;
 	int fin = 0;
@@ -342,6 +344,8 @@ void ebb__send_ack(struct ebb_stack *s, struct tcb *t)
 
 void ebb__send_syn(struct ebb_stack *s, struct tcb *t)
 {
+	if (!t->retransmits)
+		t->xmit_since = s->now;
 	uint8_t flags = EBB_TH_SYN;
 	if (t->state == EBB_TCP_SYN_RECV)
 		flags |= EBB_TH_ACK;

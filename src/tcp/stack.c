@@ -42,6 +42,7 @@ void ebb_config_init(struct ebb_config *c)
 	c->max_connections = 1u << 20;
 	c->max_tw = 262144;
 	c->ofo_max_ranges = 32;
+	c->closed_log = 1024;
 	c->port_min = 32768;
 	c->port_max = 60999;
 	c->timestamps = 1;
@@ -71,6 +72,8 @@ static int config_valid(const struct ebb_config *c)
 		return 0;
 	if (!c->max_connections || c->max_connections > (1u << 30) || !c->max_syn_backlog || !c->somaxconn)
 		return 0;
+	if (c->closed_log > (1u << 24))
+		return 0;
 	if (c->max_tw > (1u << 30) || c->ofo_max_ranges == 0 || c->ofo_max_ranges > 4096 || c->tw_reuse > 2)
 		return 0;
 	return 1;
@@ -99,6 +102,13 @@ int ebb_stack_new(const struct ebb_config *cfg, struct ebb_stack **out)
 	}
 	s->lmask = 63;
 	s->listeners = calloc(s->lmask + 1, sizeof *s->listeners);
+	if (s->cfg.closed_log) {
+		s->closed = calloc(s->cfg.closed_log, sizeof *s->closed);
+		if (!s->closed) {
+			ebb_stack_free(s);
+			return -ENOMEM;
+		}
+	}
 	if (!s->listeners || ebb__heap_reserve(&s->timers, 64)) {
 		ebb_stack_free(s);
 		return -ENOMEM;
@@ -125,6 +135,7 @@ void ebb_stack_free(struct ebb_stack *s)
 	free(s->free_next);
 	free(s->fds);
 	free(s->listeners);
+	free(s->closed);
 	ebb__demux_free(&s->demux);
 	ebb__tw_free(&s->tw);
 	ebb__bind_free(&s->binds);
@@ -331,6 +342,30 @@ static const char *const outcome_names[EBB_END_NOUTCOMES] = {
 	"rst-received", "refused", "timeout-retrans", "timeout-keepalive", "timeout-user",
 	"timeout-fin-wait2", "closed-early",
 };
+
+void ebb__closed_log(struct ebb_stack *s, const struct tcb *t)
+{
+	if (!s->cfg.closed_log || !t->rport)
+		return; /* never connected: nothing to remember */
+	struct closed_ent *e = &s->closed[s->closed_next];
+	e->conn_id = t->conn_id;
+	e->outcome = (uint8_t)t->outcome;
+	s->closed_next = (s->closed_next + 1) % s->cfg.closed_log;
+}
+
+int ebb_conn_outcome(const struct ebb_stack *s, uint64_t conn_id)
+{
+	if (!s || !conn_id)
+		return -ENOENT;
+	for (uint32_t i = 0; i < s->cfg.closed_log; i++)
+		if (s->closed[i].conn_id == conn_id)
+			return s->closed[i].outcome;
+	/* Alive?  (A connection id never comes back once ended.) */
+	for (uint32_t i = 0; i < s->ntcbs_cap; i++)
+		if (s->tcbs[i] && s->tcbs[i]->conn_id == conn_id)
+			return s->tcbs[i]->outcome;
+	return -ENOENT;
+}
 
 const char *ebb_outcome_name(int o)
 {

@@ -133,6 +133,7 @@ void ebb__tcb_done(struct ebb_stack *s, struct tcb *t, int outcome)
 		ebb__port_release(s, t);
 	if (t->outcome == EBB_END_OPEN)
 		t->outcome = outcome;
+	ebb__closed_log(s, t);
 	t->shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
 	/* Unread data stays readable while the application holds the
 	 * socket (recv returns it, then EOF or the error). */

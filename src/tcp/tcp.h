@@ -100,6 +100,7 @@ struct tcb {
 	uint32_t ws_rcvd : 1;     /* peer's SYN carried window scale */
 	uint32_t sack_rcvd : 1;   /* peer's SYN carried SACK-permitted */
 	uint32_t sack_ok : 1;     /* SACK negotiated (RFC 2018) */
+	uint32_t lingering : 1;   /* closed with SO_LINGER {1,N}: handle kept until done */
 	uint32_t ts_rcvd : 1;     /* peer's SYN carried timestamps */
 
 	struct ebb_tuple tuple;
@@ -139,7 +140,7 @@ struct tcb {
 	uint8_t backoff;     /* RTO doublings in force (Karn) */
 	uint8_t retransmits; /* consecutive timeouts of the current segment */
 	uint8_t probes;      /* unanswered persist or keepalive probes */
-	uint64_t first_rexmt; /* when the first unanswered retransmission left */
+	uint64_t xmit_since;  /* oldest unacknowledged data sent (or last progress) at */
 
 	/* Congestion control: NewReno (RFC 5681, RFC 6582), or SACK-based
 	 * loss recovery (RFC 6675) when SACK is in use. */
@@ -154,7 +155,8 @@ struct tcb {
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
 	uint64_t t_delack;
 	uint64_t t_keep;   /* keepalive */
-	uint64_t t_fw2;    /* orphaned FIN_WAIT2 */
+	uint64_t t_fw2;    /* orphaned FIN_WAIT2, or the SO_LINGER time of a lingering close */
+	uint64_t eof_read_at; /* when recv() first returned EOF (leak report) */
 
 	/* ACK policy. */
 	uint32_t rcv_mss;        /* largest segment seen from the peer (delayed-ACK rule) */
@@ -250,6 +252,12 @@ struct bind_table {
 
 #define EBB_MAX_ADDRS 8
 
+/* How an ended connection ended, for ebb_conn_outcome. */
+struct closed_ent {
+	uint64_t conn_id;
+	uint8_t outcome;
+};
+
 struct ebb_stack {
 	struct ebb_config cfg;
 	uint64_t now;   /* latest time seen; time never runs backwards here */
@@ -273,6 +281,8 @@ struct ebb_stack {
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
 	uint32_t lmask;
 	uint32_t port_table[256]; /* RFC 6056 Algorithm 4 counters */
+	struct closed_ent *closed; /* ring of cfg.closed_log entries */
+	uint32_t closed_next;
 	/* Tests only: when set, every new connection's ISS is test_iss (to
 	 * put sequence numbers next to 2^32 on purpose). */
 	uint8_t test_iss_on;
@@ -293,6 +303,7 @@ struct ebb_stack {
 /* ------------------------------------------------------------------ */
 /* stack.c */
 void ebb__clock(struct ebb_stack *s, uint64_t now);
+void ebb__closed_log(struct ebb_stack *s, const struct tcb *t);
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state);
 void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t conn_id, int fd,
 		     int old_state, int new_state, int outcome);

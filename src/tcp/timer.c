@@ -24,6 +24,13 @@ void ebb__arm_rto(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_RTO;
 	t->t_rexmt = s->now + backed_off_rto(s, t);
+	/* TCP_USER_TIMEOUT: fire no later than the data's deadline, so the
+	 * connection ends on time (Linux's tcp_clamp_rto_to_user_timeout). */
+	if (t->o.user_timeout_ms && t->snd_max != t->snd_una) {
+		uint64_t end = t->xmit_since + (uint64_t)t->o.user_timeout_ms * EBB_NSEC_PER_MSEC;
+		if (end < t->t_rexmt)
+			t->t_rexmt = end > s->now ? end : s->now;
+	}
 	ebb__timer_update(s, t);
 }
 
@@ -89,10 +96,12 @@ void ebb__arm_keepalive(struct ebb_stack *s, struct tcb *t)
 	ebb__timer_update(s, t);
 }
 
-static int user_timeout_hit(const struct ebb_stack *s, const struct tcb *t, uint64_t since)
+static int user_timeout_hit(const struct ebb_stack *s, const struct tcb *t)
 {
-	/* RFC 5482 / TCP_USER_TIMEOUT: how long data may stay unacknowledged. */
-	return t->o.user_timeout_ms && since && s->now - since >= (uint64_t)t->o.user_timeout_ms * EBB_NSEC_PER_MSEC;
+	/* RFC 5482 / TCP_USER_TIMEOUT: how long transmitted data (or a SYN)
+	 * may stay unacknowledged. */
+	return t->o.user_timeout_ms && t->snd_max != t->snd_una &&
+	       s->now - t->xmit_since >= (uint64_t)t->o.user_timeout_ms * EBB_NSEC_PER_MSEC;
 }
 
 /* End a connection that timed out: ETIMEDOUT for the application,
@@ -116,7 +125,7 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 		uint32_t limit = t->state == EBB_TCP_SYN_SENT || !t->passive
 					 ? (t->o.syncnt ? t->o.syncnt : s->cfg.syn_retries)
 					 : s->cfg.synack_retries;
-		if (t->retransmits >= limit || user_timeout_hit(s, t, t->first_rexmt)) {
+		if (t->retransmits >= limit || user_timeout_hit(s, t)) {
 			if (t->passive) {
 				/* An embryonic connection just expires (Linux). */
 				ebb__tcb_done(s, t, EBB_END_TIMEOUT_RETRANS);
@@ -125,8 +134,6 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 			timeout(s, t, -1, EBB_END_TIMEOUT_RETRANS);
 			return 0;
 		}
-		if (!t->first_rexmt)
-			t->first_rexmt = s->now;
 		t->retransmits++;
 		t->backoff++;
 		t->rtt_timing = 0; /* Karn */
@@ -140,7 +147,8 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 	uint32_t limit = s->cfg.retries2;
 	if (t->fd < 0) /* orphans give up sooner (tcp_orphan_retries) */
 		limit = s->cfg.orphan_retries ? s->cfg.orphan_retries : 8;
-	if (user_timeout_hit(s, t, t->first_rexmt)) {
+	/* RFC 5482: how long data may remain unacknowledged. */
+	if (user_timeout_hit(s, t)) {
 		timeout(s, t, EBB_CTR_TCPUserTimeout, EBB_END_TIMEOUT_USER);
 		return 0;
 	}
@@ -148,8 +156,6 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 		timeout(s, t, -1, EBB_END_TIMEOUT_RETRANS);
 		return 0;
 	}
-	if (!t->first_rexmt)
-		t->first_rexmt = s->now;
 	t->retransmits++;
 	t->backoff++;
 	ebb__cc_rto(s, t);
@@ -197,7 +203,7 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 		timeout(s, t, -1, EBB_END_TIMEOUT_RETRANS);
 		return 0;
 	}
-	if (user_timeout_hit(s, t, t->last_rcv ? t->last_rcv : 1)) {
+	if (t->o.user_timeout_ms && s->now - t->last_rcv >= (uint64_t)t->o.user_timeout_ms * EBB_NSEC_PER_MSEC) {
 		timeout(s, t, EBB_CTR_TCPUserTimeout, EBB_END_TIMEOUT_USER);
 		return 0;
 	}
@@ -249,6 +255,13 @@ static int fire_keepalive(struct ebb_stack *s, struct tcb *t)
 static int fire_fw2(struct ebb_stack *s, struct tcb *t)
 {
 	t->t_fw2 = UINT64_MAX;
+	if (t->lingering) {
+		/* SO_LINGER time is up with data or the FIN unacknowledged:
+		 * the application learns it (SO_ERROR, POLLERR). */
+		if (!(t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq)))
+			t->so_error = ETIMEDOUT;
+		return 1;
+	}
 	if (t->state != EBB_TCP_FIN_WAIT2 || t->fd >= 0)
 		return 1;
 	/* The peer never sent its FIN: give up quietly, as Linux does when
