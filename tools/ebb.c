@@ -13,6 +13,10 @@ static const char usage[] =
 	"  demo [--pcap FILE]   two ebb stacks on a simulated network: short connections closed\n"
 	"                       first by the client and by the server, drawn as ladders with each\n"
 	"                       end's TCP states, then the per-state counts; writes demo.pcap\n"
+	"  sim list             the seeds' stories as scenarios on the simulated network\n"
+	"  sim NAME|all [--quiet] [--verbose] [--pcap FILE]\n"
+	"                       play one (or every) story in virtual time: its explanation,\n"
+	"                       ladder, state counts, and a pass/fail check of each claim\n"
 	"  help                 this text\n";
 
 int main(int argc, char **argv)
@@ -23,6 +27,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sim"))
+		return cmd_sim(argc - 1, argv + 1);
 	fprintf(stderr, "ebb: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }

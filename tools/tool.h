@@ -3,5 +3,6 @@
 #define EBB_TOOLS_TOOL_H
 
 int cmd_demo(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif

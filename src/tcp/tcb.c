@@ -140,7 +140,7 @@ void ebb__tcb_done(struct ebb_stack *s, struct tcb *t, int outcome)
 	free_snd(s, t);
 	ebb__ofo_free(t);
 	ebb__sack_free(t);
-	if (t->state == EBB_TCP_TIME_WAIT) {
+	if (t->state == EBB_TCP_TIME_WAIT && outcome == EBB_END_TIME_WAIT) {
 		/* The record in timewait.c now speaks for the connection; the
 		 * socket itself is closed without a second event. */
 		s->nstate[EBB_TCP_TIME_WAIT]--;
