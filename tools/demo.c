@@ -154,17 +154,21 @@ static int filter(void *ctx, int from, int to, uint8_t *pkt, size_t len)
 	return 0;
 }
 
-int cmd_demo(int argc, char **argv)
+struct stop_step {
+	struct conn *c;
+	uint64_t stop_at;
+};
+
+static int step_or_stop(void *ctx)
 {
-	const char *pcap = "demo.pcap";
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
-			pcap = argv[++i];
-		} else {
-			fprintf(stderr, "ebb demo: unknown argument '%s' (try: ebb help demo)\n", argv[i]);
-			return 2;
-		}
-	}
+	struct stop_step *x = ctx;
+	if (simnet_now(x->c->net) >= x->stop_at)
+		return 1;
+	return step(x->c);
+}
+
+int demo_run(FILE *out, const char *pcap, uint64_t stop_at, struct simnet **keep)
+{
 	struct simnet *net = simnet_new(1);
 	if (!net) {
 		fprintf(stderr, "ebb demo: out of memory\n");
@@ -185,10 +189,12 @@ int cmd_demo(int argc, char **argv)
 	}
 	struct simnet_link link = {.delay = 10 * MS};
 	simnet_set_links(net, ch, sh, &link);
-	int r = simnet_pcap_open(net, pcap);
-	if (r) {
-		fprintf(stderr, "ebb demo: cannot write %s: %s\n", pcap, strerror(-r));
-		return 1;
+	if (pcap) {
+		int r = simnet_pcap_open(net, pcap);
+		if (r) {
+			fprintf(stderr, "ebb demo: cannot write %s: %s\n", pcap, strerror(-r));
+			return 1;
+		}
 	}
 	struct drop_ack drop = {0, 0, 0};
 	simnet_set_filter(net, filter, &drop);
@@ -203,19 +209,19 @@ int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 
-	printf("ebb demo: two ebb TCP stacks on a simulated network (virtual time, 10 ms each way).\n"
-	       "A client opens short HTTP-style connections to a server. Each connection is drawn as a\n"
-	       "ladder: time on the left, the client's lifeline and states, each segment with its flags\n"
-	       "(S=SYN F=FIN P=PSH .=ACK R=RST), sequence and acknowledgment numbers relative to each\n"
-	       "side's initial sequence number, and the server's states on the right.\n\n"
-	       "Watch where TIME-WAIT lands: on whichever end sends the first FIN (the active closer),\n"
-	       "for 2*MSL = 60 s.  Connection 3 loses the client's final ACK: the server retransmits its\n"
-	       "FIN and the client, still in TIME-WAIT, acknowledges it again -- the first of the two\n"
-	       "reasons TIME-WAIT exists.\n");
+	fprintf(out, "ebb demo: two ebb TCP stacks on a simulated network (virtual time, 10 ms each way).\n"
+		"A client opens short HTTP-style connections to a server. Each connection is drawn as a\n"
+		"ladder: time on the left, the client's lifeline and states, each segment with its flags\n"
+		"(S=SYN F=FIN P=PSH .=ACK R=RST), sequence and acknowledgment numbers relative to each\n"
+		"side's initial sequence number, and the server's states on the right.\n\n"
+		"Watch where TIME-WAIT lands: on whichever end sends the first FIN (the active closer),\n"
+		"for 2*MSL = 60 s.  Connection 3 loses the client's final ACK: the server retransmits its\n"
+		"FIN and the client, still in TIME-WAIT, acknowledges it again -- the first of the two\n"
+		"reasons TIME-WAIT exists.\n");
 
 	const int nconn = 6;
-	uint64_t t = 0;
-	for (int i = 1; i <= nconn; i++) {
+	int stopped = 0;
+	for (int i = 1; i <= nconn && !stopped; i++) {
 		struct conn c;
 		memset(&c, 0, sizeof c);
 		c.net = net;
@@ -229,7 +235,7 @@ int cmd_demo(int argc, char **argv)
 		c.resp_len = strlen(c.resp);
 		c.cfd = ebb_socket(cs, AF_INET, SOCK_STREAM, 0);
 		uint64_t t0 = simnet_now(net);
-		r = ebb_connect(cs, c.cfd, (struct sockaddr *)&sa, sizeof sa, t0);
+		int r = ebb_connect(cs, c.cfd, (struct sockaddr *)&sa, sizeof sa, t0);
 		if (r != -EINPROGRESS) {
 			fprintf(stderr, "ebb demo: connect: %s\n", ebb_strerror(r));
 			return 1;
@@ -241,34 +247,64 @@ int cmd_demo(int argc, char **argv)
 		drop.armed = i == 3 ? 1 : 0;
 		drop.cport = c.cport;
 		drop.dropped = 0;
-		if (!simnet_run(net, step, &c, t0 + 30ull * 1000 * MS)) {
+		struct stop_step st = {&c, stop_at};
+		if (!simnet_run(net, step_or_stop, &st, t0 + 30ull * 1000 * MS)) {
 			fprintf(stderr, "ebb demo: connection %d did not finish\n", i);
 			return 1;
 		}
+		if (simnet_now(net) >= stop_at) {
+			stopped = 1;
+			break;
+		}
 		uint64_t t1 = simnet_now(net);
-		printf("\nConnection %d: 198.18.0.1:%u -> 198.18.0.2:%u, closed first by the %s%s\n", i, c.cport, PORT,
-		       c.server_first ? "server" : "client", i == 3 ? " (its final ACK is lost)" : "");
-		ladder_print(&lad, stdout, ch, c.cport, sh, PORT, t0, t1);
-		printf("  -> TIME-WAIT is held by the %s.\n", c.server_first ? "server" : "client");
-		t = t1 + 100 * MS;
-		simnet_run_until(net, t);
+		fprintf(out, "\nConnection %d: 198.18.0.1:%u -> 198.18.0.2:%u, closed first by the %s%s\n", i, c.cport,
+			PORT, c.server_first ? "server" : "client", i == 3 ? " (its final ACK is lost)" : "");
+		ladder_print(&lad, out, ch, c.cport, sh, PORT, t0, t1);
+		fprintf(out, "  -> TIME-WAIT is held by the %s.\n", c.server_first ? "server" : "client");
+		simnet_run_until(net, t1 + 100 * MS < stop_at ? t1 + 100 * MS : stop_at);
 	}
-
-	printf("\nState counts now, as the seeds' command prints them\n"
-	       "(netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n");
-	print_counts(stdout, "client", cs, simnet_now(net));
-	print_counts(stdout, "server", ss, simnet_now(net));
-	uint64_t later = simnet_now(net) + 61ull * 1000 * MS;
-	simnet_run_until(net, later);
-	printf("\n61 s later, every TIME-WAIT record has expired:\n");
-	print_counts(stdout, "client", cs, simnet_now(net));
-	print_counts(stdout, "server", ss, simnet_now(net));
-	printf("\nCounters: client TW=%llu, server TW=%llu, client OutRsts=%llu, server OutRsts=%llu\n",
-	       (unsigned long long)ebb_counter_get(cs, EBB_CTR_TW), (unsigned long long)ebb_counter_get(ss, EBB_CTR_TW),
-	       (unsigned long long)ebb_counter_get(cs, EBB_CTR_OutRsts),
-	       (unsigned long long)ebb_counter_get(ss, EBB_CTR_OutRsts));
-	printf("Every packet is in %s (open it with tshark -r %s or Wireshark).\n", pcap, pcap);
+	if (!stopped) {
+		fprintf(out, "\nState counts now, as the seeds' command prints them\n"
+			"(netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n");
+		print_counts(out, "client", cs, simnet_now(net));
+		print_counts(out, "server", ss, simnet_now(net));
+		uint64_t later = simnet_now(net) + 61ull * 1000 * MS;
+		if (keep || later > stop_at)
+			later = stop_at;
+		simnet_run_until(net, later);
+		if (!keep) {
+			fprintf(out, "\n61 s later, every TIME-WAIT record has expired:\n");
+			print_counts(out, "client", cs, simnet_now(net));
+			print_counts(out, "server", ss, simnet_now(net));
+			fprintf(out, "\nCounters: client TW=%llu, server TW=%llu, client OutRsts=%llu, server OutRsts=%llu\n",
+				(unsigned long long)ebb_counter_get(cs, EBB_CTR_TW),
+				(unsigned long long)ebb_counter_get(ss, EBB_CTR_TW),
+				(unsigned long long)ebb_counter_get(cs, EBB_CTR_OutRsts),
+				(unsigned long long)ebb_counter_get(ss, EBB_CTR_OutRsts));
+		}
+	}
+	if (pcap)
+		fprintf(out, "Every packet is in %s (open it with tshark -r %s or Wireshark).\n", pcap, pcap);
 	ladder_free(&lad);
+	simnet_set_tap(net, 0, 0);
+	if (keep) {
+		*keep = net;
+		return 0;
+	}
 	simnet_free(net);
 	return 0;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	const char *pcap = "demo.pcap";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
+			pcap = argv[++i];
+		} else {
+			fprintf(stderr, "ebb demo: unknown argument '%s' (try: ebb help)\n", argv[i]);
+			return 2;
+		}
+	}
+	return demo_run(stdout, pcap, UINT64_MAX, 0);
 }

@@ -17,6 +17,10 @@ static const char usage[] =
 	"  sim NAME|all [--quiet] [--verbose] [--pcap FILE]\n"
 	"                       play one (or every) story in virtual time: its explanation,\n"
 	"                       ladder, state counts, and a pass/fail check of each claim\n"
+	"  ss [-s] [-o] [--leaks] [--at SECONDS]\n"
+	"                       the demo's hosts at a moment of virtual time (default 2 s, when\n"
+	"                       TIME-WAIT is held): ss -tan rows, -o timers and ages, -s the\n"
+	"                       summary, --leaks the CLOSE_WAIT / FIN_WAIT2 leak report\n"
 	"  help                 this text\n";
 
 int main(int argc, char **argv)
@@ -29,6 +33,8 @@ int main(int argc, char **argv)
 		return cmd_demo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sim"))
 		return cmd_sim(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ss"))
+		return cmd_ss(argc - 1, argv + 1);
 	fprintf(stderr, "ebb: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }

@@ -123,6 +123,10 @@ void ladder_init(struct ladder *l, struct simnet *n)
 
 void ladder_free(struct ladder *l)
 {
+	/* Stacks may outlive the ladder: their events go nowhere from now. */
+	for (int i = 0; i < MAX_HOSTS; i++)
+		if (ctxs[i].l == l)
+			ctxs[i].l = 0;
 	free(l->ev);
 	memset(l, 0, sizeof *l);
 }
