@@ -62,7 +62,7 @@ size_t ebb_conn_foreach(const struct ebb_stack *s, uint64_t now, int (*fn)(void 
 	}
 	const struct tw_ring *r = &s->tw;
 	for (uint32_t id = r->head_id; id != r->tail_id; id++) {
-		const struct tw_rec *rec = &r->v[id & (r->cap - 1)];
+		const struct tw_rec *rec = ebb__tw_at(r, id);
 		if (!(rec->flags & TW_LIVE))
 			continue;
 		memset(&ci, 0, sizeof ci);

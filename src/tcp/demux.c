@@ -3,12 +3,16 @@
  * (TCB) or a TIME_WAIT record, in a single open-addressing table so a
  * segment needs one probe sequence whatever state its connection is in.
  *
- * A slot is 8 bytes: the low 32 bits of the keyed hash (fingerprint; its
- * low bits are also the home slot) and a 32-bit reference.  Holding the
- * hash bits in the slot lets the table grow and delete (backward shift,
- * no tombstones) without touching the records, and rejects almost every
- * non-matching probe without a cache miss on the record.  The hash is
- * SipHash keyed by the stack secret: a peer cannot aim collisions at it.
+ * A slot is 8 bytes: 32 bits of the keyed hash (fingerprint) and a
+ * 32-bit reference.  The home slot is derived from the fingerprint by
+ * multiply-shift, so the table can have any size: it grows to a load of
+ * 0.55 when it passes 0.75, which keeps a million TIME_WAIT records
+ * under 15 bytes of index each (ebb's target is 48 bytes per record all
+ * included).  Holding the hash in the slot lets the table grow and delete
+ * (backward shift, no tombstones) without touching the records, and
+ * rejects almost every non-matching probe without a cache miss on the
+ * record.  The hash is SipHash keyed by the stack secret: a peer cannot
+ * aim collisions at it.
  */
 #include "tcp.h"
 
@@ -17,14 +21,24 @@
 
 #include "../util/siphash.h"
 
-int ebb__demux_init(struct demux *d, uint32_t log2)
+int ebb__demux_init(struct demux *d, uint32_t size)
 {
-	d->slot = calloc((size_t)1 << log2, sizeof *d->slot);
+	d->slot = calloc(size, sizeof *d->slot);
 	if (!d->slot)
 		return -ENOMEM;
-	d->mask = (1u << log2) - 1;
+	d->size = size;
 	d->count = 0;
 	return 0;
+}
+
+static inline uint32_t home(const struct demux *d, uint32_t fp)
+{
+	return (uint32_t)(((uint64_t)fp * d->size) >> 32);
+}
+
+static inline uint32_t next(const struct demux *d, uint32_t i)
+{
+	return i + 1 == d->size ? 0 : i + 1;
 }
 
 void ebb__demux_free(struct demux *d)
@@ -58,7 +72,7 @@ uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lpo
 {
 	const struct demux *d = &s->demux;
 	uint32_t fp = (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport);
-	for (uint32_t i = fp & d->mask;; i = (i + 1) & d->mask) {
+	for (uint32_t i = home(d, fp);; i = next(d, i)) {
 		uint64_t v = d->slot[i];
 		if (!v)
 			return 0;
@@ -69,21 +83,21 @@ uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lpo
 
 static void place(struct demux *d, uint32_t fp, uint32_t ref)
 {
-	uint32_t i = fp & d->mask;
+	uint32_t i = home(d, fp);
 	while (d->slot[i])
-		i = (i + 1) & d->mask;
+		i = next(d, i);
 	d->slot[i] = ((uint64_t)fp << 32) | ref;
 }
 
 static int grow(struct demux *d)
 {
 	struct demux nd;
-	uint32_t log2 = 0;
-	while ((1u << log2) <= d->mask)
-		log2++;
-	if (log2 >= 31 || ebb__demux_init(&nd, log2 + 1))
+	uint64_t size = (uint64_t)(d->count + 1) * 100 / 55;
+	if (size < 1024)
+		size = 1024;
+	if (size > (1u << 31) || ebb__demux_init(&nd, (uint32_t)size))
 		return -ENOMEM;
-	for (uint32_t i = 0; i <= d->mask; i++)
+	for (uint32_t i = 0; i < d->size; i++)
 		if (d->slot[i])
 			place(&nd, (uint32_t)(d->slot[i] >> 32), (uint32_t)d->slot[i]);
 	nd.count = d->count;
@@ -95,9 +109,8 @@ static int grow(struct demux *d)
 int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref)
 {
 	struct demux *d = &s->demux;
-	/* Load factor at most 3/4: linear probing stays short and a
-	 * million entries fit 2^21 slots, 16 bytes each all included. */
-	if ((uint64_t)(d->count + 1) * 4 > (uint64_t)(d->mask + 1) * 3 && grow(d))
+	/* Load factor at most 3/4: linear probing stays short. */
+	if ((uint64_t)(d->count + 1) * 4 > (uint64_t)d->size * 3 && grow(d))
 		return -ENOMEM;
 	place(d, (uint32_t)ebb__tuple_hash(s, laddr, lport, raddr, rport), ref);
 	d->count++;
@@ -107,7 +120,7 @@ int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint3
 static uint32_t find_slot(const struct ebb_stack *s, uint32_t fp, uint32_t ref)
 {
 	const struct demux *d = &s->demux;
-	for (uint32_t i = fp & d->mask;; i = (i + 1) & d->mask) {
+	for (uint32_t i = home(d, fp);; i = next(d, i)) {
 		uint64_t v = d->slot[i];
 		if (!v)
 			return UINT32_MAX;
@@ -124,12 +137,14 @@ void ebb__demux_remove(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint
 		return;
 	/* Backward-shift deletion: pull later members of the probe run
 	 * into the hole when the hole lies between their home and them. */
-	for (uint32_t j = (i + 1) & d->mask;; j = (j + 1) & d->mask) {
+	for (uint32_t j = next(d, i);; j = next(d, j)) {
 		uint64_t v = d->slot[j];
 		if (!v)
 			break;
-		uint32_t home = (uint32_t)(v >> 32) & d->mask;
-		if (((j - home) & d->mask) >= ((j - i) & d->mask)) {
+		uint32_t h = home(d, (uint32_t)(v >> 32));
+		uint32_t dist_home = j >= h ? j - h : j + d->size - h;
+		uint32_t dist_hole = j >= i ? j - i : j + d->size - i;
+		if (dist_home >= dist_hole) {
 			d->slot[i] = v;
 			i = j;
 		}

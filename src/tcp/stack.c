@@ -96,7 +96,7 @@ int ebb_stack_new(const struct ebb_config *cfg, struct ebb_stack **out)
 	memcpy(s->hash_key, &k0, 8);
 	memcpy(s->hash_key + 8, &k1, 8);
 	s->free_head = UINT32_MAX;
-	if (ebb__demux_init(&s->demux, 10) || ebb__tw_init(&s->tw) || ebb__bind_init(&s->binds)) {
+	if (ebb__demux_init(&s->demux, 1024) || ebb__tw_init(&s->tw) || ebb__bind_init(&s->binds)) {
 		ebb_stack_free(s);
 		return -ENOMEM;
 	}
@@ -266,7 +266,7 @@ size_t ebb_stack_memory(const struct ebb_stack *s)
 {
 	if (!s)
 		return 0;
-	return s->mem + (size_t)s->tw.cap * sizeof(struct tw_rec) + (size_t)(s->demux.mask + 1) * 8 +
+	return s->mem + ebb__tw_memory(&s->tw) + (size_t)s->demux.size * 8 +
 	       (size_t)s->ntcbs * sizeof(struct tcb);
 }
 

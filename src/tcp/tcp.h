@@ -202,6 +202,7 @@ struct listener {
 #define TW_REUSE 0x04  /* the socket had SO_REUSEADDR */
 #define TW_REUSEPORT 0x08
 
+/* 32 bytes per IPv4 record: the TIME_WAIT target (checked at compile time). */
 struct tw_rec {
 	uint32_t laddr, raddr; /* host order */
 	uint16_t lport, rport;
@@ -212,12 +213,15 @@ struct tw_rec {
 	uint8_t wscale;      /* snd_wscale << 4 | rcv_wscale */
 	uint8_t flags;
 };
+_Static_assert(sizeof(struct tw_rec) == 32, "a TIME_WAIT record is 32 bytes");
 
 struct tw_ring {
-	struct tw_rec *v;
-	uint32_t cap;             /* power of two */
+	struct tw_rec **dir;       /* chunk c (1024 records) at dir[c & dmask], or NULL */
+	uint32_t dmask;            /* directory size - 1 (a power of two) */
 	uint32_t head_id, tail_id; /* ids of the oldest and next record */
 	uint32_t live;
+	uint32_t nchunks;          /* chunks allocated, spare included */
+	struct tw_rec *spare;      /* one empty chunk kept for reuse */
 };
 
 /* ------------------------------------------------------------------ */
@@ -225,7 +229,7 @@ struct tw_ring {
 
 struct demux {
 	uint64_t *slot; /* 0 empty; else fingerprint << 32 | ref */
-	uint32_t mask;
+	uint32_t size;  /* any size: the home slot is (fp * size) >> 32 */
 	uint32_t count;
 };
 
@@ -327,7 +331,7 @@ void ebb__tcb_set_tuple(struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t 
 void ebb__tcb_abort(struct ebb_stack *s, struct tcb *t, int send_rst, int err, int outcome);
 
 /* demux.c */
-int ebb__demux_init(struct demux *d, uint32_t log2);
+int ebb__demux_init(struct demux *d, uint32_t size);
 void ebb__demux_free(struct demux *d);
 uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Find the reference (TCB idx + 1, or REF_TW | record id) for a 4-tuple, 0 if none. */
@@ -375,6 +379,12 @@ void ebb__tw_free(struct tw_ring *r);
 /* Replace t (entering TIME_WAIT) by a record.  Returns 0 or -ENOMEM. */
 int ebb__tw_enter(struct ebb_stack *s, struct tcb *t);
 struct tw_rec *ebb__tw_get(const struct ebb_stack *s, uint32_t ref);
+/* The record with ring id `id` (head_id <= id < tail_id). */
+const struct tw_rec *ebb__tw_at(const struct tw_ring *r, uint32_t id);
+/* Bytes the records take (chunks and directory). */
+size_t ebb__tw_memory(const struct tw_ring *r);
+/* Add a record built by the caller (benchmarks, tests); 0 or -errno. */
+int ebb__tw_insert(struct ebb_stack *s, const struct tw_rec *rec);
 /* A segment for a record; returns 1 if a new SYN should go on to the
  * listener (record removed; only when have_listener), else 0. */
 int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, int have_listener, uint32_t *isn_out);

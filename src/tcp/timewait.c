@@ -7,10 +7,12 @@
  * RFC 6191 (reason two: old duplicates must not reach a new incarnation).
  *
  * 2*MSL is the same for every record, so records expire in the order they
- * were made: they live in a ring in creation order and the ring's head is
- * the next to expire, so no record needs a timer.  Restarting 2*MSL moves a
- * record to the tail.  Records are referenced from the demux table by a
- * 31-bit id; the slot is id & (cap - 1), so growing the ring keeps ids.
+ * were made: they live in a FIFO in creation order and its head is the
+ * next to expire, so no record needs a timer.  Restarting 2*MSL moves a
+ * record to the tail.  The FIFO is a ring of 1024-record chunks: memory
+ * follows the number of records (32 bytes each, plus one chunk of slack),
+ * chunks are freed as the head passes them, and a record's id (its
+ * reference in the demux table) never changes while it lives.
  *
  * Cap (max_tw): at the cap the oldest record is evicted early and counted
  * in TCPTimeWaitOverflow.  Linux instead refuses the new record; evicting
@@ -24,25 +26,40 @@
 
 #define TW_WILDBIND 0x10 /* the socket's port was bound to the wildcard address */
 #define ID_MASK 0x7fffffffu
+#define CHUNK_SHIFT 10
+#define CHUNK (1u << CHUNK_SHIFT)
+#define MAX_DIR (1u << 20) /* chunks: 2^30 records, ids stay below 2^31 apart */
 
 int ebb__tw_init(struct tw_ring *r)
 {
-	r->cap = 64;
-	r->v = calloc(r->cap, sizeof *r->v);
-	r->head_id = r->tail_id = 0;
-	r->live = 0;
-	return r->v ? 0 : -ENOMEM;
+	memset(r, 0, sizeof *r);
+	r->dmask = 3;
+	r->dir = calloc(r->dmask + 1, sizeof *r->dir);
+	return r->dir ? 0 : -ENOMEM;
 }
 
 void ebb__tw_free(struct tw_ring *r)
 {
-	free(r->v);
-	r->v = 0;
+	for (uint32_t i = 0; r->dir && i <= r->dmask; i++)
+		free(r->dir[i]);
+	free(r->dir);
+	free(r->spare);
+	memset(r, 0, sizeof *r);
 }
 
 static inline struct tw_rec *at(const struct tw_ring *r, uint32_t id)
 {
-	return &r->v[id & (r->cap - 1)];
+	return &r->dir[(id >> CHUNK_SHIFT) & r->dmask][id & (CHUNK - 1)];
+}
+
+const struct tw_rec *ebb__tw_at(const struct tw_ring *r, uint32_t id)
+{
+	return at(r, id);
+}
+
+size_t ebb__tw_memory(const struct tw_ring *r)
+{
+	return (size_t)r->nchunks * CHUNK * sizeof(struct tw_rec) + (size_t)(r->dmask + 1) * sizeof(*r->dir);
 }
 
 struct tw_rec *ebb__tw_get(const struct ebb_stack *s, uint32_t ref)
@@ -66,51 +83,109 @@ static inline uint16_t secs16(const struct ebb_stack *s)
 	return (uint16_t)(s->now / EBB_NSEC_PER_SEC);
 }
 
-static void skip_dead(struct tw_ring *r)
+static void chunk_release(struct tw_ring *r, uint32_t chunk_no)
 {
-	while (r->head_id != r->tail_id && !(at(r, r->head_id)->flags & TW_LIVE))
-		r->head_id++;
+	struct tw_rec **slot = &r->dir[chunk_no & r->dmask];
+	if (!*slot)
+		return;
+	if (!r->spare) {
+		r->spare = *slot; /* keep one: a steady flow never mallocs */
+	} else {
+		free(*slot);
+		r->nchunks--;
+	}
+	*slot = 0;
 }
 
-/* Make room for one more record at the tail. */
-static int make_room(struct ebb_stack *s)
+/* Move the head to new_head, freeing the chunks it leaves behind. */
+static void set_head(struct tw_ring *r, uint32_t new_head)
+{
+	uint32_t from = r->head_id >> CHUNK_SHIFT, to = new_head >> CHUNK_SHIFT;
+	for (uint32_t c = from; c != to; c++)
+		chunk_release(r, c);
+	r->head_id = new_head;
+}
+
+static void skip_dead(struct tw_ring *r)
+{
+	uint32_t h = r->head_id;
+	while (h != r->tail_id && !(at(r, h)->flags & TW_LIVE))
+		h++;
+	if (h != r->head_id)
+		set_head(r, h);
+}
+
+static int grow_dir(struct tw_ring *r)
+{
+	uint32_t n = (r->dmask + 1) * 2;
+	if (n > MAX_DIR)
+		return -ENOMEM;
+	struct tw_rec **d = calloc(n, sizeof *d);
+	if (!d)
+		return -ENOMEM;
+	uint32_t head_c = r->head_id >> CHUNK_SHIFT, tail_c = r->tail_id >> CHUNK_SHIFT;
+	for (uint32_t c = head_c;; c++) {
+		d[c & (n - 1)] = r->dir[c & r->dmask];
+		if (c == tail_c)
+			break;
+	}
+	free(r->dir);
+	r->dir = d;
+	r->dmask = n - 1;
+	return 0;
+}
+
+/* Append a record at the tail; returns its id, or UINT32_MAX without
+ * memory (the ring is unchanged). */
+static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
 {
 	struct tw_ring *r = &s->tw;
-	uint32_t used = r->tail_id - r->head_id;
-	if (used < r->cap)
-		return 0;
-	uint32_t dead = used - r->live;
-	uint32_t ncap = dead >= r->cap / 4 ? r->cap : r->cap * 2;
-	if (ncap > (1u << 30))
-		return -ENOMEM;
-	struct tw_rec *nv = calloc(ncap, sizeof *nv);
-	if (!nv)
-		return -ENOMEM;
-	if (ncap != r->cap) {
-		/* Grow: every record keeps its id, only its slot moves. */
-		for (uint32_t id = r->head_id; id != r->tail_id; id++)
-			nv[id & (ncap - 1)] = *at(r, id);
-		free(r->v);
-		r->v = nv;
-		r->cap = ncap;
-		return 0;
+	uint32_t id = r->tail_id;
+	if ((id & (CHUNK - 1)) == 0 || !r->dir[(id >> CHUNK_SHIFT) & r->dmask]) {
+		/* A new chunk: the chunks from head to here must fit the
+		 * directory. */
+		uint32_t need = (id >> CHUNK_SHIFT) - (r->head_id >> CHUNK_SHIFT) + 1;
+		if (need > r->dmask + 1 && grow_dir(r))
+			return UINT32_MAX;
+		struct tw_rec **slot = &r->dir[(id >> CHUNK_SHIFT) & r->dmask];
+		if (!*slot) {
+			if (r->spare) {
+				*slot = r->spare;
+				r->spare = 0;
+			} else {
+				*slot = malloc(CHUNK * sizeof **slot);
+				if (!*slot)
+					return UINT32_MAX;
+				r->nchunks++;
+			}
+		}
 	}
-	/* Compact: live records get new ids past every current one, so no
-	 * new reference can be mistaken for an old one during the move. */
-	uint32_t nid = r->tail_id;
-	for (uint32_t id = r->head_id; id != r->tail_id; id++) {
-		struct tw_rec *rec = at(r, id);
-		if (!(rec->flags & TW_LIVE))
+	*at(r, id) = *rec;
+	r->tail_id = id + 1;
+	return id;
+}
+
+/* Dead copies (left by restarts and removals) are reclaimed as the head
+ * passes them; if they come to outnumber the live records, the live ones
+ * are moved to the tail at once (O(live), amortized over the dead). */
+static void maybe_compact(struct ebb_stack *s)
+{
+	struct tw_ring *r = &s->tw;
+	uint32_t dead = r->tail_id - r->head_id - r->live;
+	if (dead < CHUNK || dead < r->live)
+		return;
+	uint32_t end = r->tail_id;
+	for (uint32_t id = r->head_id; id != end; id++) {
+		struct tw_rec rec = *at(r, id);
+		if (!(rec.flags & TW_LIVE))
 			continue;
-		nv[nid & (ncap - 1)] = *rec;
-		ebb__demux_replace(s, rec->laddr, rec->lport, rec->raddr, rec->rport, ref_of(id), ref_of(nid));
-		nid++;
+		uint32_t nid = append(s, &rec);
+		if (nid == UINT32_MAX)
+			return; /* no memory: keep what is there */
+		ebb__demux_replace(s, rec.laddr, rec.lport, rec.raddr, rec.rport, ref_of(id), ref_of(nid));
+		at(r, id)->flags = 0;
 	}
-	free(r->v);
-	r->v = nv;
-	r->head_id = r->tail_id;
-	r->tail_id = nid;
-	return 0;
+	skip_dead(r);
 }
 
 static uint32_t bucket_addr(const struct tw_rec *rec)
@@ -145,12 +220,39 @@ void ebb__tw_remove(struct ebb_stack *s, uint32_t ref, int counter)
 	skip_dead(r);
 }
 
-static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
+/* Add a record (its expiry is set here); `replace` is the reference the
+ * 4-tuple holds in the lookup table now (a TCB's), or 0 to insert. */
+static int tw_add(struct ebb_stack *s, struct tw_rec *rec, uint32_t replace)
 {
-	struct tw_ring *r = &s->tw;
-	uint32_t id = r->tail_id++;
-	*at(r, id) = *rec;
-	return id;
+	if (s->tw.live >= s->cfg.max_tw)
+		ebb__tw_remove(s, ref_of(s->tw.head_id), EBB_CTR_TCPTimeWaitOverflow);
+	maybe_compact(s);
+	rec->expire_ms = s->now_ms + msl2_ms(s);
+	rec->flags |= TW_LIVE;
+	uint32_t id = append(s, rec);
+	if (id == UINT32_MAX)
+		return -ENOMEM;
+	/* The record takes the TCB's place in the lookup table and in the
+	 * port's bind bucket. */
+	if (replace) {
+		ebb__demux_replace(s, rec->laddr, rec->lport, rec->raddr, rec->rport, replace, ref_of(id));
+	} else if (ebb__demux_insert(s, rec->laddr, rec->lport, rec->raddr, rec->rport, ref_of(id))) {
+		at(&s->tw, id)->flags = 0;
+		skip_dead(&s->tw);
+		return -ENOMEM;
+	}
+	ebb__port_tw_add(s, bucket_addr(rec), rec->lport, (rec->flags & TW_REUSE) != 0);
+	s->tw.live++;
+	CTR(s, TW);
+	return 0;
+}
+
+int ebb__tw_insert(struct ebb_stack *s, const struct tw_rec *proto)
+{
+	if (!s->cfg.max_tw)
+		return -ENOSPC;
+	struct tw_rec rec = *proto;
+	return tw_add(s, &rec, 0);
 }
 
 int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
@@ -163,11 +265,6 @@ int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
 		CTR(s, TCPTimeWaitOverflow);
 		return -1;
 	}
-	if (s->tw.live >= s->cfg.max_tw)
-		ebb__tw_remove(s, ref_of(s->tw.head_id), EBB_CTR_TCPTimeWaitOverflow);
-	if (make_room(s))
-		return -ENOMEM;
-
 	struct tw_rec rec;
 	memset(&rec, 0, sizeof rec);
 	rec.laddr = t->laddr;
@@ -178,9 +275,7 @@ int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
 	rec.rcv_nxt = t->rcv_nxt;
 	rec.ts_recent = t->ts_recent;
 	rec.ts_stamp_s = (uint16_t)(t->ts_recent_stamp / EBB_NSEC_PER_SEC);
-	rec.expire_ms = s->now_ms + msl2_ms(s);
 	rec.wscale = (uint8_t)((t->snd_wscale << 4) | (t->rcv_wscale & 15));
-	rec.flags = TW_LIVE;
 	if (t->ts_ok)
 		rec.flags |= TW_TS;
 	if (t->o.reuseaddr)
@@ -189,34 +284,23 @@ int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
 		rec.flags |= TW_REUSEPORT;
 	if (t->bound && t->own.b->addr == 0)
 		rec.flags |= TW_WILDBIND;
-
-	uint32_t id = append(s, &rec);
-	/* The record takes the TCB's place in the lookup table and in the
-	 * port's bind bucket. */
-	if (t->in_demux) {
-		ebb__demux_replace(s, t->laddr, t->lport, t->raddr, t->rport, t->idx + 1, ref_of(id));
+	int r = tw_add(s, &rec, t->in_demux ? t->idx + 1 : 0);
+	if (!r)
 		t->in_demux = 0;
-	} else if (ebb__demux_insert(s, t->laddr, t->lport, t->raddr, t->rport, ref_of(id))) {
-		at(&s->tw, id)->flags = 0;
-		skip_dead(&s->tw);
-		return -ENOMEM;
-	}
-	ebb__port_tw_add(s, bucket_addr(&rec), rec.lport, (rec.flags & TW_REUSE) != 0);
-	s->tw.live++;
-	CTR(s, TW);
-	return 0;
+	return r;
 }
 
 /* Restart 2*MSL: the record moves to the tail, keeping FIFO order. */
 static uint32_t restart(struct ebb_stack *s, uint32_t ref)
 {
 	struct tw_rec rec = *ebb__tw_get(s, ref);
-	if (make_room(s))
-		return ref; /* keep the old expiry rather than lose the record */
-	/* make_room may have compacted the ring and renumbered the record. */
+	maybe_compact(s);
+	/* Compaction may have renumbered the record. */
 	ref = ebb__demux_find(s, rec.laddr, rec.lport, rec.raddr, rec.rport);
 	rec.expire_ms = s->now_ms + msl2_ms(s);
 	uint32_t id = append(s, &rec);
+	if (id == UINT32_MAX)
+		return ref; /* no memory: keep the old expiry rather than lose the record */
 	ebb__tw_get(s, ref)->flags = 0;
 	ebb__demux_replace(s, rec.laddr, rec.lport, rec.raddr, rec.rport, ref, ref_of(id));
 	skip_dead(&s->tw);
