@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all configure demo check check-sanitize deps install clean
+.PHONY: all configure demo check check-sanitize deps install bench clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -34,8 +34,14 @@ check-sanitize: deps
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE valgrind -E '^install_test$$'
 
+# Benchmarks run from an optimised build of their own; not part of check.
+bench:
+	@test -f $(BUILD)-bench/CMakeCache.txt || cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release > /dev/null
+	cmake --build $(BUILD)-bench -j $(JOBS) --target tw_bench
+	./bench/run.sh $(BUILD)-bench
+
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-sanitize
+	rm -rf $(BUILD) $(BUILD)-sanitize $(BUILD)-bench

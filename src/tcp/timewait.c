@@ -123,12 +123,13 @@ static int grow_dir(struct tw_ring *r)
 	struct tw_rec **d = calloc(n, sizeof *d);
 	if (!d)
 		return -ENOMEM;
-	uint32_t head_c = r->head_id >> CHUNK_SHIFT, tail_c = r->tail_id >> CHUNK_SHIFT;
-	for (uint32_t c = head_c;; c++) {
+	/* Only chunks that exist move: head's up to the one holding the
+	 * last record.  At a chunk boundary the tail's chunk does not exist
+	 * yet, and its old slot aliases the head's. */
+	uint32_t head_c = r->head_id >> CHUNK_SHIFT;
+	uint32_t end_c = (r->tail_id >> CHUNK_SHIFT) + ((r->tail_id & (CHUNK - 1)) != 0);
+	for (uint32_t c = head_c; c != end_c; c++)
 		d[c & (n - 1)] = r->dir[c & r->dmask];
-		if (c == tail_c)
-			break;
-	}
 	free(r->dir);
 	r->dir = d;
 	r->dmask = n - 1;
@@ -141,7 +142,7 @@ static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
 {
 	struct tw_ring *r = &s->tw;
 	uint32_t id = r->tail_id;
-	if ((id & (CHUNK - 1)) == 0 || !r->dir[(id >> CHUNK_SHIFT) & r->dmask]) {
+	if ((id & (CHUNK - 1)) == 0) {
 		/* A new chunk: the chunks from head to here must fit the
 		 * directory. */
 		uint32_t need = (id >> CHUNK_SHIFT) - (r->head_id >> CHUNK_SHIFT) + 1;
