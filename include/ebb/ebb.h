@@ -266,8 +266,12 @@ struct ebb_config {
 	/* Buffers (bytes), per socket unless changed with SO_RCVBUF/SO_SNDBUF. */
 	uint32_t rmem_default; /* 131072 (tcp_rmem[1]) */
 	uint32_t wmem_default; /* 16384 (tcp_wmem[1]) */
-	uint32_t rmem_max;     /* 6291456 (tcp_rmem[2]) */
+	uint32_t rmem_max;     /* 6291456 (tcp_rmem[2]): sizes the window scale */
 	uint32_t wmem_max;     /* 4194304 (tcp_wmem[2]) */
+	/* SO_RCVBUF/SO_SNDBUF requests are capped at these and doubled, as
+	 * Linux does with net.core.rmem_max/wmem_max (4194304 since 6.18). */
+	uint32_t core_rmem_max;
+	uint32_t core_wmem_max;
 
 	/* Caps. */
 	uint32_t somaxconn;       /* 4096: listen() backlog clamp */

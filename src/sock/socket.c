@@ -58,13 +58,23 @@ int ebb_socket(struct ebb_stack *s, int domain, int type, int protocol)
 {
 	if (!s)
 		return -EINVAL;
-	if (domain != AF_INET)
-		return -EAFNOSUPPORT;
-	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (base < 0 || base > 10)
+	/* Linux's order (__sys_socket, __sock_create, inet_create): flag
+	 * bits, family range, type range, family, protocol range, type. */
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
+	if (domain < 0 || domain >= 46 /* NPROTO */)
+		return -EAFNOSUPPORT;
+	int base = type & 0xf;
+	if (base >= 11 /* SOCK_MAX */)
+		return -EINVAL;
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT; /* ebb speaks IPv4 only (so far) */
+	if (protocol < 0 || protocol >= 263 /* IPPROTO_MAX */)
+		return -EINVAL;
+	if (base == SOCK_RAW)
+		return -EPROTONOSUPPORT;
 	if (base != SOCK_STREAM)
-		return -ESOCKTNOSUPPORT;
+		return -ESOCKTNOSUPPORT; /* no UDP in ebb: Linux would succeed */
 	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
 	struct tcb *t = ebb__tcb_new(s);
@@ -76,10 +86,23 @@ int ebb_socket(struct ebb_stack *s, int domain, int type, int protocol)
 	return fd;
 }
 
+/* Linux's move_addr_to_kernel then inet_bind/inet_connect checks:
+ * lengths first (negative or over sockaddr_storage: EINVAL; none
+ * copied at length 0), then the pointer, then the family's size. */
+static int addr_len_ok(const struct sockaddr *addr, socklen_t len)
+{
+	if ((int)len < 0 || len > 128)
+		return -EINVAL;
+	if (len && !addr)
+		return -EFAULT;
+	return 0;
+}
+
 static int sockaddr_in_get(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port, int allow_unspec)
 {
-	if (!addr)
-		return -EFAULT;
+	int r = addr_len_ok(addr, len);
+	if (r)
+		return r;
 	if (len < (socklen_t)sizeof(struct sockaddr_in))
 		return -EINVAL;
 	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)addr;
@@ -116,10 +139,15 @@ int ebb_bind(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t
 	int r = sockaddr_in_get(addr, len, &ip, &port, 1);
 	if (r)
 		return r;
+	/* Linux accepts local, broadcast and multicast addresses here (a
+	 * socket bound to the latter two never receives TCP, but bind
+	 * succeeds); anything else is not ours.  This comes before the
+	 * "already bound" check, as in inet_bind. */
+	int special = ip == 0xffffffffu || (ip >> 28) == 0xe;
+	if (ip && !special && !ebb__is_local_addr(s, ip) && !s->cfg.accept_any_addr)
+		return -EADDRNOTAVAIL;
 	if (t->state != EBB_TCP_CLOSE || t->bound)
 		return -EINVAL;
-	if (ip && !ebb__is_local_addr(s, ip) && !s->cfg.accept_any_addr)
-		return -EADDRNOTAVAIL;
 	return ebb__port_bind(s, t, ip, port, 1);
 }
 
@@ -173,13 +201,15 @@ int ebb_accept(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *le
 	ebb__clock(s, now);
 	if (l->state != EBB_TCP_LISTEN)
 		return -EINVAL;
+	struct tcb *c = l->lsn->acc_head;
+	if (!c)
+		return -EAGAIN;
+	/* Linux copies the address out after taking the connection; ebb
+	 * checks first and leaves the connection queued. */
 	if (addr && !len)
 		return -EFAULT;
 	if (addr && (int)*len < 0)
 		return -EINVAL;
-	struct tcb *c = l->lsn->acc_head;
-	if (!c)
-		return -EAGAIN;
 	int nfd = ebb__fd_alloc(s, c);
 	if (nfd < 0)
 		return nfd;
@@ -194,8 +224,11 @@ static int start_connect(struct ebb_stack *s, struct tcb *t, uint32_t ip, uint16
 {
 	if (ip == 0 || ip == 0xffffffffu || (ip >> 28) == 0xe || (ip >> 28) == 0xf)
 		return -ENETUNREACH;
-	if (t->conn_id && (t->done || t->outcome != EBB_END_OPEN || t->rcvq.buf))
+	if (t->conn_id && (t->done || t->outcome != EBB_END_OPEN || t->rcvq.buf)) {
+		uint8_t shut = t->shutdown;
 		ebb__tcb_reset_proto(s, t);
+		t->shutdown = shut;
+	}
 	int r = ebb__port_connect(s, t, ip, port);
 	if (r)
 		return r;
@@ -220,7 +253,6 @@ static int start_connect(struct ebb_stack *s, struct tcb *t, uint32_t ip, uint16
 	t->rto = s->cfg.rto_initial;
 	t->sock = SS_CONNECTING;
 	t->done = 0;
-	t->shutdown = 0;
 	t->outcome = EBB_END_OPEN;
 	CTR(s, ActiveOpens);
 	ebb__set_state(s, t, EBB_TCP_SYN_SENT);
@@ -231,7 +263,9 @@ static int start_connect(struct ebb_stack *s, struct tcb *t, uint32_t ip, uint16
 	return -EINPROGRESS;
 }
 
-/* connect(AF_UNSPEC): Linux's tcp_disconnect, an abort back to CLOSE. */
+/* connect(AF_UNSPEC), shutdown of a listener or a connecting socket:
+ * Linux's tcp_disconnect, an abort back to a fresh CLOSE socket.  A
+ * connection that existed leaves ECONNRESET pending. */
 static int disconnect(struct ebb_stack *s, struct tcb *t)
 {
 	if (t->state == EBB_TCP_LISTEN) {
@@ -241,7 +275,7 @@ static int disconnect(struct ebb_stack *s, struct tcb *t)
 		ebb__set_state(s, t, EBB_TCP_CLOSE);
 	} else if (t->state != EBB_TCP_CLOSE) {
 		int rst = t->state != EBB_TCP_SYN_SENT;
-		ebb__tcb_abort(s, t, rst, 0, EBB_END_RST_SENT_ABORT);
+		ebb__tcb_abort(s, t, rst, ECONNRESET, EBB_END_RST_SENT_ABORT);
 	}
 	t->sock = SS_UNCONNECTED;
 	t->shutdown = 0;
@@ -251,14 +285,27 @@ static int disconnect(struct ebb_stack *s, struct tcb *t)
 	return 0;
 }
 
+/* A failed connect is reported once; then Linux disconnects the socket:
+ * it is fresh again (pending error consumed, shutdown cleared). */
+static int connect_failed(struct ebb_stack *s, struct tcb *t)
+{
+	int e = take_error(t);
+	t->sock = SS_UNCONNECTED;
+	if (t->bound && !t->own.explicit_bind)
+		ebb__port_release(s, t);
+	ebb__tcb_reset_proto(s, t);
+	return e ? -e : -ECONNABORTED;
+}
+
 int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t len, uint64_t now)
 {
 	struct tcb *t = ebb__fd_tcb(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
-	if (!addr)
-		return -EFAULT;
+	int r = addr_len_ok(addr, len);
+	if (r)
+		return r;
 	if (len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
 	if (addr->sa_family == AF_UNSPEC)
@@ -267,18 +314,13 @@ int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, sockle
 	switch (t->sock) {
 	case SS_CONNECTED:
 		return -EISCONN;
+	case SS_DISCONNECTING:
+		return -EINVAL; /* shut down while connecting: never again (Linux) */
 	case SS_CONNECTING:
 		if (t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_SYN_RECV)
 			return -EALREADY;
-		if (t->state == EBB_TCP_CLOSE) {
-			/* The attempt failed (RST, timeout): report it once;
-			 * the next connect() starts afresh. */
-			int e = take_error(t);
-			t->sock = SS_UNCONNECTED;
-			if (t->bound && !t->own.explicit_bind)
-				ebb__port_release(s, t);
-			return e ? -e : -ECONNABORTED;
-		}
+		if (t->state == EBB_TCP_CLOSE) /* RST, timeout: report it once */
+			return connect_failed(s, t);
 		t->sock = SS_CONNECTED;
 		return 0;
 	default:
@@ -288,7 +330,7 @@ int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, sockle
 		return -EISCONN;
 	uint32_t ip;
 	uint16_t port;
-	int r = sockaddr_in_get(addr, len, &ip, &port, 0);
+	r = sockaddr_in_get(addr, len, &ip, &port, 0);
 	if (r)
 		return r;
 	return start_connect(s, t, ip, port);
@@ -300,11 +342,8 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if (!buf && len)
-		return -EFAULT;
-	/* Linux's tcp_sendmsg: not yet (or no longer) synchronized. */
+	/* Linux's tcp_sendmsg: the state decides first; a bad buffer or
+	 * MSG_OOB only matter once there is somewhere to send. */
 	if (t->state != EBB_TCP_ESTABLISHED && t->state != EBB_TCP_CLOSE_WAIT) {
 		if (t->so_error)
 			return -take_error(t);
@@ -316,8 +355,12 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 		return -take_error(t);
 	if (t->shutdown & SEND_SHUTDOWN)
 		return -EPIPE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP; /* ebb has no urgent data */
 	if (!len)
 		return 0;
+	if (!buf)
+		return -EFAULT;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	uint32_t n = ebb__ring_write(&t->sndq, buf, (uint32_t)len);
@@ -343,12 +386,14 @@ ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, 
 		return -ENOTCONN;
 	if (flags & MSG_OOB)
 		return -EINVAL;
-	if (!buf && len)
-		return -EFAULT;
-	if (!len)
-		return 0;
 	uint32_t avail = t->rcvq.len;
 	if (avail) {
+		/* Linux returns 0 for a zero-length read only when data waits,
+		 * and faults only when it copies. */
+		if (!len)
+			return 0;
+		if (!buf)
+			return -EFAULT;
 		uint32_t n = len < avail ? (uint32_t)len : avail;
 		ebb__ring_peek(&t->rcvq, 0, buf, n);
 		if (!(flags & MSG_PEEK)) {
@@ -402,9 +447,14 @@ int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
 	int bits = how + 1; /* RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2 */
-	if (t->sock == SS_CONNECTING && t->state != EBB_TCP_SYN_SENT && t->state != EBB_TCP_SYN_RECV &&
-	    t->state != EBB_TCP_CLOSE)
-		t->sock = SS_CONNECTED;
+	/* Linux's inet_shutdown: a socket still connecting (or whose attempt
+	 * failed unreported) is "disconnecting" from now on. */
+	if (t->sock == SS_CONNECTING) {
+		if (t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_SYN_RECV || t->state == EBB_TCP_CLOSE)
+			t->sock = SS_DISCONNECTING;
+		else
+			t->sock = SS_CONNECTED;
+	}
 	switch (t->state) {
 	case EBB_TCP_CLOSE:
 		t->shutdown |= (uint8_t)bits;
@@ -415,7 +465,7 @@ int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
 			return disconnect(s, t);
 		return 0;
 	case EBB_TCP_SYN_SENT:
-		return disconnect(s, t);
+		return disconnect(s, t); /* fresh again: it may connect anew */
 	default:
 		break;
 	}
@@ -524,17 +574,30 @@ int ebb_close(struct ebb_stack *s, int fd, uint64_t now)
 	return 0;
 }
 
+/* Linux's move_addr_to_user: the length is read first (EFAULT without
+ * one, EINVAL if negative), nothing is copied at length 0. */
+static int put_name(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+	if (!len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (*len && !addr)
+		return -EFAULT;
+	if (!*len) {
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	sockaddr_in_put(addr, len, ip, port);
+	return 0;
+}
+
 int ebb_getsockname(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct tcb *t = ebb__fd_tcb(s, fd);
 	if (!t)
 		return -EBADF;
-	if (!addr || !len)
-		return -EFAULT;
-	if ((int)*len < 0)
-		return -EINVAL;
-	sockaddr_in_put(addr, len, t->laddr, t->lport);
-	return 0;
+	return put_name(addr, len, t->laddr, t->lport);
 }
 
 int ebb_getpeername(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
@@ -542,14 +605,9 @@ int ebb_getpeername(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_
 	struct tcb *t = ebb__fd_tcb(s, fd);
 	if (!t)
 		return -EBADF;
-	if (!addr || !len)
-		return -EFAULT;
-	if ((int)*len < 0)
-		return -EINVAL;
 	if (!t->rport || t->state == EBB_TCP_CLOSE || t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_LISTEN)
 		return -ENOTCONN;
-	sockaddr_in_put(addr, len, t->raddr, t->rport);
-	return 0;
+	return put_name(addr, len, t->raddr, t->rport);
 }
 
 int64_t ebb_conn_id(const struct ebb_stack *s, int fd)

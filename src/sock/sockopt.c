@@ -12,12 +12,13 @@
 #define MIN_RCVBUF 2304
 #define MIN_SNDBUF 4608
 
+/* Linux checks the length (as a signed int) before touching the value. */
 static int get_int(const void *val, socklen_t len, int *out)
 {
+	if ((int)len < (int)sizeof(int))
+		return -EINVAL;
 	if (!val)
 		return -EFAULT;
-	if (len < (socklen_t)sizeof(int))
-		return -EINVAL;
 	memcpy(out, val, sizeof(int));
 	return 0;
 }
@@ -37,14 +38,17 @@ static int set_sol_socket(struct ebb_stack *s, struct tcb *t, int name, const vo
 {
 	int v;
 	if (name == SO_LINGER) {
+		if ((int)len < (int)sizeof(struct linger))
+			return -EINVAL;
 		if (!val)
 			return -EFAULT;
-		if (len < (socklen_t)sizeof(struct linger))
-			return -EINVAL;
 		struct linger lg;
 		memcpy(&lg, val, sizeof lg);
+		/* Linux: {0, N} turns lingering off and keeps the old time;
+		 * a negative time, read as unsigned, means for ever. */
 		t->o.linger_on = lg.l_onoff != 0;
-		t->o.linger_sec = lg.l_linger < 0 ? 0 : (uint32_t)lg.l_linger;
+		if (lg.l_onoff)
+			t->o.linger_sec = lg.l_linger < 0 ? UINT32_MAX : (uint32_t)lg.l_linger;
 		return 0;
 	}
 	int r = get_int(val, len, &v);
@@ -62,16 +66,16 @@ static int set_sol_socket(struct ebb_stack *s, struct tcb *t, int name, const vo
 		ebb__arm_keepalive(s, t);
 		return 0;
 	case SO_RCVBUF: {
-		uint32_t want = v < 0 ? 0 : (uint32_t)v;
-		want = ebb_min_u32(want, s->cfg.rmem_max / 2);
+		/* Linux: the request, read as unsigned, capped at
+		 * net.core.rmem_max, then doubled (bookkeeping room). */
+		uint32_t want = ebb_min_u32((uint32_t)v, s->cfg.core_rmem_max);
 		t->o.rcvbuf = ebb_max_u32(want * 2, MIN_RCVBUF);
 		t->o.rcvbuf_locked = 1;
 		resize_ring(s, &t->rcvq, t->o.rcvbuf);
 		return 0;
 	}
 	case SO_SNDBUF: {
-		uint32_t want = v < 0 ? 0 : (uint32_t)v;
-		want = ebb_min_u32(want, s->cfg.wmem_max / 2);
+		uint32_t want = ebb_min_u32((uint32_t)v, s->cfg.core_wmem_max);
 		t->o.sndbuf = ebb_max_u32(want * 2, MIN_SNDBUF);
 		t->o.sndbuf_locked = 1;
 		resize_ring(s, &t->sndq, t->o.sndbuf);
@@ -218,12 +222,24 @@ static void fill_tcp_info(const struct ebb_stack *s, const struct tcb *t, struct
 	i->tcpi_total_rto = (uint16_t)ebb_min_u32(t->total_retrans, 65535);
 }
 
+static int known_opt(int level, int name)
+{
+	static const int sol[] = {SO_ERROR, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF,
+				  SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_LINGER};
+	static const int tcp[] = {TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+				  TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_INFO};
+	if (level != SOL_SOCKET && level != IPPROTO_TCP)
+		return 0; /* IPPROTO_IP: a level Linux knows, no option ebb has */
+	const int *v = level == SOL_SOCKET ? sol : tcp;
+	size_t n = level == SOL_SOCKET ? sizeof sol / sizeof sol[0] : sizeof tcp / sizeof tcp[0];
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == name)
+			return 1;
+	return 0;
+}
+
 static int put_int(void *val, socklen_t *len, int v)
 {
-	if (!val || !len)
-		return -EFAULT;
-	if ((int)*len < 0)
-		return -EINVAL;
 	socklen_t n = *len < (socklen_t)sizeof v ? *len : (socklen_t)sizeof v;
 	memcpy(val, &v, (size_t)n);
 	*len = n;
@@ -236,10 +252,21 @@ int ebb_getsockopt(struct ebb_stack *s, int fd, int level, int name, void *val, 
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
-	if (!val || !len)
+	/* Linux's order: the level (ip_getsockopt answers EOPNOTSUPP for one
+	 * it does not know), the length, the option name, then the value,
+	 * which is only touched when something is copied. */
+	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP)
+		return -EOPNOTSUPP;
+	if (!len)
 		return -EFAULT;
 	if ((int)*len < 0)
 		return -EINVAL;
+	if (!known_opt(level, name))
+		return -ENOPROTOOPT;
+	if (!*len)
+		return 0;
+	if (!val)
+		return -EFAULT;
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_ERROR: {
@@ -266,7 +293,8 @@ int ebb_getsockopt(struct ebb_stack *s, int fd, int level, int name, void *val, 
 		case SO_ACCEPTCONN:
 			return put_int(val, len, t->state == EBB_TCP_LISTEN);
 		case SO_LINGER: {
-			struct linger lg = {t->o.linger_on, (int)t->o.linger_sec};
+			struct linger lg = {t->o.linger_on,
+					    t->o.linger_sec > INT32_MAX ? INT32_MAX : (int)t->o.linger_sec};
 			socklen_t n = *len < (socklen_t)sizeof lg ? *len : (socklen_t)sizeof lg;
 			memcpy(val, &lg, (size_t)n);
 			*len = n;
@@ -284,9 +312,13 @@ int ebb_getsockopt(struct ebb_stack *s, int fd, int level, int name, void *val, 
 	case TCP_CORK:
 		return put_int(val, len, t->o.cork);
 	case TCP_MAXSEG:
-		/* Linux: the current MSS once connected, else the user's or 536. */
+		/* Linux: the current MSS once connected; while connecting the
+		 * default 536 less the timestamp option it is about to use;
+		 * before, the user's value or 536. */
 		if (ebb__synchronized(t->state) || t->state == EBB_TCP_SYN_RECV)
 			return put_int(val, len, t->snd_mss);
+		if (t->state == EBB_TCP_SYN_SENT)
+			return put_int(val, len, 536 - (s->cfg.timestamps ? 12 : 0));
 		return put_int(val, len, t->o.user_mss ? t->o.user_mss : 536);
 	case TCP_KEEPIDLE:
 		return put_int(val, len, (int)(ebb__keepidle(s, t) / EBB_NSEC_PER_SEC));

@@ -553,10 +553,10 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 			ebb__tcb_abort(s, t, 1, ENOMEM, EBB_END_RST_SENT_ABORT);
 			return;
 		}
+		/* An active open stays "connecting" for the socket layer until
+		 * connect() is called again (Linux): that call returns 0. */
 		if (t->passive)
 			ebb__child_established(s, t);
-		else
-			t->sock = SS_CONNECTED;
 	} else if (process_ack(s, t, seg) != 1) {
 		return;
 	}

@@ -37,6 +37,8 @@ void ebb_config_init(struct ebb_config *c)
 	c->wmem_default = 16384;
 	c->rmem_max = 6291456;
 	c->wmem_max = 4194304;
+	c->core_rmem_max = 4194304;
+	c->core_wmem_max = 4194304;
 	c->somaxconn = 4096;
 	c->max_syn_backlog = 1024;
 	c->max_connections = 1u << 20;
@@ -69,6 +71,8 @@ static int config_valid(const struct ebb_config *c)
 		return 0;
 	if (c->rmem_default < 256 || c->wmem_default < 256 || c->rmem_default > c->rmem_max ||
 	    c->wmem_default > c->wmem_max || c->rmem_max > (1u << 30) || c->wmem_max > (1u << 30))
+		return 0;
+	if (c->core_rmem_max > (1u << 29) || c->core_wmem_max > (1u << 29))
 		return 0;
 	if (!c->max_connections || c->max_connections > (1u << 30) || !c->max_syn_backlog || !c->somaxconn)
 		return 0;

@@ -60,7 +60,8 @@ void ebb__syn_sent_input(struct ebb_stack *s, struct tcb *t, struct ebb_seg *seg
 			ebb__tcb_abort(s, t, 1, ENOMEM, EBB_END_RST_SENT_ABORT);
 			return;
 		}
-		t->sock = SS_CONNECTED;
+		/* The socket stays "connecting" until connect() is called
+		 * again, which then returns 0 (Linux's __inet_stream_connect). */
 		t->ack_now = 1; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
 		/* Data or a FIN on the SYN-ACK: the text starts after the SYN. */
 		seg->seq++;

@@ -49,7 +49,7 @@ struct sockopts {
 
 /* The socket layer's view of connect(), as Linux's socket->state: it
  * decides EALREADY / EISCONN / a fresh connect after a failure. */
-enum sock_conn { SS_UNCONNECTED = 0, SS_CONNECTING, SS_CONNECTED };
+enum sock_conn { SS_UNCONNECTED = 0, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING };
 
 /* Which deadline the retransmission timer slot holds (BSD shares one
  * slot between retransmission and persist: they never run together). */
