@@ -6,7 +6,7 @@ ctypes so NULL pointers and odd lengths reach the kernel unchanged; every
 socket is non-blocking, as ebb's are.
 
 Run inside a private network namespace (as root):
-  unshare -n sh /tmp/api_errno_setup.sh
+  unshare -n sh tests/linux/errno_probe.sh
 which sets up lo, a veth "black hole" 10.0.0.2 (SYNs to it vanish) and a
 default route, then runs this script.
 """
