@@ -76,21 +76,23 @@ void ebb__enter_time_wait(struct ebb_stack *s, struct tcb *t)
 	ebb__tcb_done(s, t, EBB_END_ORDERLY);
 }
 
-/* FIN_WAIT_1 -> FIN_WAIT_2: an orphan waits at most linger2/fin_timeout. */
-static void enter_fin_wait2(struct ebb_stack *s, struct tcb *t)
+/* FIN_WAIT_1 -> FIN_WAIT_2: an orphan waits at most linger2/fin_timeout.
+ * Returns 0 if the TCB is gone (TCP_LINGER2 < 0 on an orphan). */
+static int enter_fin_wait2(struct ebb_stack *s, struct tcb *t)
 {
 	ebb__set_state(s, t, EBB_TCP_FIN_WAIT2);
 	if (t->fd >= 0)
-		return;
+		return 1;
 	if (t->o.linger2 < 0) {
 		/* TCP_LINGER2 < 0: no FIN_WAIT2 at all, a RST ends it. */
 		CTR(s, TCPAbortOnLinger);
 		ebb__tcb_abort(s, t, 1, 0, EBB_END_RST_SENT_ABORT);
-		return;
+		return 0;
 	}
 	uint64_t tmo = t->o.linger2 > 0 ? (uint64_t)t->o.linger2 * EBB_NSEC_PER_SEC : s->cfg.fin_timeout;
 	t->t_fw2 = s->now + tmo;
 	ebb__timer_update(s, t);
+	return 1;
 }
 
 /* Fifth step for an acceptable ACK in a synchronized state: advance
@@ -199,11 +201,8 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	int fin_acked = t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq);
 	switch (t->state) {
 	case EBB_TCP_FIN_WAIT1:
-		if (fin_acked) {
-			enter_fin_wait2(s, t);
-			if (t->state == EBB_TCP_CLOSE)
-				return -1;
-		}
+		if (fin_acked && !enter_fin_wait2(s, t))
+			return -1;
 		break;
 	case EBB_TCP_CLOSING:
 		if (fin_acked) {
