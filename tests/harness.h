@@ -57,6 +57,17 @@ extern const char *h_current;
 		}                                                                              \
 	} while (0)
 
+/* REQUIRE for functions that return an int: -1 on failure. */
+#define REQUIRE_RET(cond)                                                                      \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			fprintf(stderr, "%s:%d: %s: REQUIRE(%s) failed\n", __FILE__, __LINE__, \
+				h_current, #cond);                                             \
+			h_failures++;                                                          \
+			return -1;                                                             \
+		}                                                                              \
+	} while (0)
+
 struct h_test {
 	const char *name;
 	void (*fn)(void);

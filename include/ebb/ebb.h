@@ -141,6 +141,11 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(ListenOverflows, "accept queue full: handshake ACK dropped")    \
 	X(ListenDrops, "SYNs or ACKs a listener dropped")                 \
 	X(TCPReqQFullDrop, "SYN queue full: SYN dropped")                 \
+	X(TCPReqQFullDoCookies, "SYN queue full: SYN answered with a cookie") \
+	X(SyncookiesSent, "SYN cookies sent")                              \
+	X(SyncookiesRecv, "valid SYN cookies received")                    \
+	X(SyncookiesFailed, "invalid SYN cookies received")                \
+	X(TCPMemoryPressures, "requests refused by the memory budget")     \
 	X(TCPChallengeACK, "challenge ACKs sent (RFC 5961)")              \
 	X(TCPSYNChallenge, "SYNs in synchronized states challenged")       \
 	X(TCPACKSkippedChallenge, "challenge ACKs suppressed by the rate limit") \
@@ -280,6 +285,11 @@ struct ebb_config {
 	uint32_t max_tw;          /* 262144: TIME_WAIT records (tcp_max_tw_buckets) */
 	uint32_t ofo_max_ranges;  /* 32: out-of-order ranges per connection */
 	uint32_t closed_log;      /* 1024: ended connections remembered for ebb_conn_outcome */
+	/* Total memory budget (bytes) for socket buffers, TCBs and TIME_WAIT
+	 * records: past it new connections get SYN cookies (or are dropped),
+	 * buffers are refused and the connection reset, the oldest TIME_WAIT
+	 * record makes room.  0: no budget.  Default 1 GiB. */
+	uint64_t mem_max;
 
 	/* Ephemeral port range, inclusive (ip_local_port_range). */
 	uint16_t port_min; /* 32768 */
@@ -294,6 +304,7 @@ struct ebb_config {
 	uint8_t drop_synfin;    /* 1: drop segments with SYN and FIN */
 	uint8_t tw_reuse;       /* 2: 0 off, 1 on, 2 loopback only (tcp_tw_reuse) */
 	uint8_t time_wait;      /* 1: TEST ONLY: 0 closes at once, no TIME_WAIT */
+	uint8_t syncookies;     /* 1: 0 off, 1 when the SYN queue is full (Linux), 2 always */
 	uint8_t accept_any_addr;/* 0: 1 accepts packets for any destination */
 };
 

@@ -124,14 +124,156 @@ uint8_t ebb__initial_wscale(const struct ebb_stack *s, const struct tcb *t)
 	return initial_wscale(s, t);
 }
 
+/* A child TCB for a connection to listener l from the segment's 4-tuple,
+ * on the SYN queue, in SYN-RECEIVED with IRS and ISS set.  NULL (counted)
+ * if the connection cap or memory refuses it. */
+static struct tcb *new_child(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, const struct ebb_seg *seg,
+			     uint32_t irs, uint32_t iss)
+{
+	struct listener *lq = l->lsn;
+	struct tcb *c = ebb__tcb_new(s);
+	if (!c) {
+		CTR(s, ConnCapDrops);
+		CTR(s, ListenDrops);
+		return 0;
+	}
+	c->o = l->o; /* accepted sockets inherit the listener's options */
+	c->passive = 1;
+	if (ebb__port_inherit(s, c, l)) {
+		ebb__tcb_free(s, c);
+		CTR(s, ListenDrops);
+		return 0;
+	}
+	ebb__tcb_set_tuple(c, ip->dst, seg->dport, ip->src, seg->sport);
+	if (ebb__demux_add_tcb(s, c)) {
+		ebb__port_release(s, c);
+		ebb__tcb_free(s, c);
+		CTR(s, ListenDrops);
+		return 0;
+	}
+	c->parent = l;
+	c->lsn_child = 1;
+	q_push(&lq->syn_head, c);
+	lq->syn_count++;
+	c->irs = irs;
+	c->rcv_nxt = irs + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = iss;
+	c->snd_una = iss;
+	c->snd_nxt = c->snd_max = iss + 1;
+	c->adv_mss = (uint16_t)(c->o.user_mss ? ebb_min_u32(c->o.user_mss, s->cfg.mtu - 40) : s->cfg.mtu - 40);
+	c->ts_offset = ebb__ts_offset(s, c->laddr, c->raddr);
+	c->state = EBB_TCP_SYN_RECV; /* options are applied as SYN-RECEIVED */
+	s->nstate[EBB_TCP_CLOSE]--;
+	s->nstate[EBB_TCP_SYN_RECV]++;
+	c->state_since = s->now;
+	ebb__emit_event(s, &c->tuple, c->conn_id, -1, EBB_TCP_LISTEN, EBB_TCP_SYN_RECV, 0);
+	CTR(s, PassiveOpens);
+	return c;
+}
+
+/* Answer a SYN with a cookie instead of state (syncookie.c). */
+static void send_cookie(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, const struct ebb_seg *seg)
+{
+	const struct ebb_tcp_opts *in = &seg->opt;
+	uint16_t mss;
+	uint32_t iss = ebb__cookie_make(s, ip->dst, seg->dport, ip->src, seg->sport, seg->seq,
+					in->has_mss && in->mss ? in->mss : 536, &mss);
+	struct ebb_seg_out o;
+	memset(&o, 0, sizeof o);
+	o.src = ip->dst;
+	o.dst = ip->src;
+	o.sport = seg->dport;
+	o.dport = seg->sport;
+	o.seq = iss;
+	o.ack = seg->seq + 1;
+	o.flags = EBB_TH_SYN | EBB_TH_ACK;
+	o.wnd = (uint16_t)ebb_min_u32(l->o.rcvbuf, 65535);
+	struct ebb_tcp_opts opt;
+	memset(&opt, 0, sizeof opt);
+	opt.has_mss = 1;
+	opt.mss = (uint16_t)(l->o.user_mss ? ebb_min_u32(l->o.user_mss, s->cfg.mtu - 40) : s->cfg.mtu - 40);
+	/* Window scale and SACK survive only inside the timestamp: without
+	 * one the SYN-ACK offers neither (as Linux). */
+	if (in->has_ts && s->cfg.timestamps) {
+		int ws = in->has_ws && s->cfg.window_scaling ? in->wscale : -1;
+		int sack = in->sack_perm && s->cfg.sack;
+		opt.has_ts = 1;
+		opt.tsval = ebb__cookie_tsval(s->now_ms + ebb__ts_offset(s, ip->dst, ip->src), ws, sack);
+		opt.tsecr = in->tsval;
+		opt.sack_perm = (uint8_t)sack;
+		if (ws >= 0) {
+			opt.has_ws = 1;
+			opt.wscale = ebb__initial_wscale(s, l);
+		}
+	}
+	l->lsn->cookies_sent = 1;
+	l->lsn->last_cookie = s->now;
+	CTR(s, SyncookiesSent);
+	ebb__send_raw(s, &o, &opt);
+}
+
+/* The ACK completing a cookie handshake: build the connection it
+ * describes, established.  Returns 1 if it was a valid cookie. */
+static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg)
+{
+	struct listener *lq = l->lsn;
+	/* Only while cookies are being sent (two minutes, as Linux): the
+	 * check is cheap, but a listener not under pressure has no cookie
+	 * to accept. */
+	if (!lq->cookies_sent || s->now - lq->last_cookie > 128 * EBB_NSEC_PER_SEC)
+		return 0;
+	uint16_t mss;
+	uint32_t irs = seg->seq - 1, iss = seg->ack - 1;
+	if (!ebb__cookie_check(s, ip->dst, seg->dport, ip->src, seg->sport, irs, iss, &mss)) {
+		CTR(s, SyncookiesFailed);
+		return 0;
+	}
+	if (lq->acc_count > (uint32_t)lq->backlog) {
+		CTR(s, ListenOverflows);
+		CTR(s, ListenDrops);
+		return 1; /* valid but no room: dropped, the peer retransmits */
+	}
+	struct tcb *c = new_child(s, l, ip, seg, irs, iss);
+	if (!c)
+		return 1;
+	CTR(s, SyncookiesRecv);
+	/* Rebuild what the SYN said from the cookie and the timestamp. */
+	struct ebb_seg syn;
+	memset(&syn, 0, sizeof syn);
+	syn.flags = EBB_TH_SYN;
+	syn.opt.has_mss = 1;
+	syn.opt.mss = mss;
+	int ws, sack;
+	if (seg->opt.has_ts && ebb__cookie_ts_decode(seg->opt.tsecr, &ws, &sack)) {
+		syn.opt.has_ts = 1;
+		syn.opt.tsval = seg->opt.tsval;
+		syn.opt.sack_perm = (uint8_t)sack;
+		if (ws >= 0) {
+			syn.opt.has_ws = 1;
+			syn.opt.wscale = (uint8_t)ws;
+		}
+	}
+	ebb__apply_syn_options(s, c, &syn);
+	c->last_ack_sent = c->rcv_nxt;
+	/* The window the cookie SYN-ACK offered (unscaled, as in any SYN). */
+	c->rcv_adv = c->rcv_nxt + ebb_min_u32(l->o.rcvbuf, 65535);
+	/* The handshake's ACK now completes it as usual. */
+	ebb__input_synchronized(s, c, seg);
+	return 1;
+}
+
 void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg,
 		       uint32_t tw_isn)
 {
 	/* First, check for a RST: ignore it. */
 	if (seg->flags & EBB_TH_RST)
 		return;
-	/* Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	/* Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>, unless it
+	 * completes a SYN-cookie handshake. */
 	if (seg->flags & EBB_TH_ACK) {
+		if (!(seg->flags & EBB_TH_SYN) && cookie_ack(s, l, ip, seg))
+			return;
 		ebb__send_rst_reply(s, ip->dst, ip->src, seg);
 		return;
 	}
@@ -150,56 +292,33 @@ void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 
 		CTR(s, ListenDrops);
 		return;
 	}
-	if (lq->syn_count >= s->cfg.max_syn_backlog) {
+	/* The SYN queue full (a SYN flood, typically), or the memory budget
+	 * spent: answer with a cookie and keep nothing, or drop. */
+	int full = lq->syn_count >= s->cfg.max_syn_backlog;
+	int no_mem = !ebb__mem_ok(s, sizeof(struct tcb) + l->o.rcvbuf + l->o.sndbuf);
+	if (no_mem)
+		CTR(s, TCPMemoryPressures);
+	if (s->cfg.syncookies == 2 || ((full || no_mem) && s->cfg.syncookies)) {
+		if (full)
+			CTR(s, TCPReqQFullDoCookies);
+		send_cookie(s, l, ip, seg);
+		return;
+	}
+	if (full || no_mem) {
 		CTR(s, TCPReqQFullDrop);
 		CTR(s, ListenDrops);
 		return;
 	}
-	struct tcb *c = ebb__tcb_new(s);
-	if (!c) {
-		CTR(s, ConnCapDrops);
-		CTR(s, ListenDrops);
+	uint32_t iss = tw_isn ? tw_isn : ebb__isn(s, ip->dst, seg->dport, ip->src, seg->sport, s->now);
+	struct tcb *c = new_child(s, l, ip, seg, seg->seq, iss);
+	if (!c)
 		return;
-	}
-	c->o = l->o; /* accepted sockets inherit the listener's options */
-	c->passive = 1;
-	if (ebb__port_inherit(s, c, l)) {
-		ebb__tcb_free(s, c);
-		CTR(s, ListenDrops);
-		return;
-	}
-	ebb__tcb_set_tuple(c, ip->dst, seg->dport, ip->src, seg->sport);
-	if (ebb__demux_add_tcb(s, c)) {
-		ebb__port_release(s, c);
-		ebb__tcb_free(s, c);
-		CTR(s, ListenDrops);
-		return;
-	}
-	c->parent = l;
-	c->lsn_child = 1;
-	q_push(&lq->syn_head, c);
-	lq->syn_count++;
-
-	c->irs = seg->seq;
-	c->rcv_nxt = seg->seq + 1;
-	c->rcv_adv = c->rcv_nxt;
-	c->iss = tw_isn ? tw_isn : ebb__isn(s, c->laddr, c->lport, c->raddr, c->rport, s->now);
-	c->snd_una = c->iss;
-	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->adv_mss = (uint16_t)(c->o.user_mss ? ebb_min_u32(c->o.user_mss, s->cfg.mtu - 40) : s->cfg.mtu - 40);
-	c->ts_offset = ebb__ts_offset(s, c->laddr, c->raddr);
-	c->state = EBB_TCP_SYN_RECV; /* options are applied as SYN-RECEIVED */
-	s->nstate[EBB_TCP_CLOSE]--;
-	s->nstate[EBB_TCP_SYN_RECV]++;
 	ebb__apply_syn_options(s, c, seg);
 	/* The SYN's window is never scaled (RFC 7323 §2.2). */
 	c->snd_wnd = seg->wnd;
 	c->max_snd_wnd = seg->wnd;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
-	c->state_since = s->now;
-	ebb__emit_event(s, &c->tuple, c->conn_id, -1, EBB_TCP_LISTEN, EBB_TCP_SYN_RECV, 0);
-	CTR(s, PassiveOpens);
 
 	/* Data on a SYN is not kept (no TCP Fast Open): the peer sends it
 	 * again once the handshake completes, as with Linux. */

@@ -367,6 +367,18 @@ void ebb__send_probe(struct ebb_stack *s, struct tcb *t)
 	xmit(s, t, t->snd_una - 1, EBB_TH_ACK, 0);
 }
 
+void ebb__send_raw(struct ebb_stack *s, struct ebb_seg_out *o, const struct ebb_tcp_opts *opt)
+{
+	o->ttl = 64;
+	o->ip_id = s->ip_id++;
+	size_t ol = opt ? ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, opt, (o->flags & EBB_TH_SYN) != 0) : 0;
+	size_t n = ebb__seg_build(s->pkt, o, ol, 0);
+	CTR(s, OutSegs);
+	if (o->flags & EBB_TH_RST)
+		CTR(s, OutRsts);
+	deliver(s, n);
+}
+
 void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, const struct ebb_seg *seg)
 {
 	/* RFC 9293 §3.10.7.1: never answer a RST; if the segment has an ACK,
@@ -384,16 +396,10 @@ void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, co
 		o.flags = EBB_TH_RST;
 	} else {
 		uint32_t seg_len = seg->len + !!(seg->flags & EBB_TH_SYN) + !!(seg->flags & EBB_TH_FIN);
-		o.seq = 0;
 		o.ack = seg->seq + seg_len;
 		o.flags = EBB_TH_RST | EBB_TH_ACK;
 	}
-	o.ttl = 64;
-	o.ip_id = s->ip_id++;
-	size_t n = ebb__seg_build(s->pkt, &o, 0, 0);
-	CTR(s, OutSegs);
-	CTR(s, OutRsts);
-	deliver(s, n);
+	ebb__send_raw(s, &o, 0);
 }
 
 void ebb__send_tw_ack(struct ebb_stack *s, const struct tw_rec *r)
@@ -410,22 +416,16 @@ void ebb__send_tw_ack(struct ebb_stack *s, const struct tw_rec *r)
 	/* The record keeps no buffer size: offer the default buffer. */
 	uint32_t w = s->cfg.rmem_default >> (r->wscale & 15);
 	o.wnd = (uint16_t)(w > 65535 ? 65535 : w);
-	o.ttl = 64;
-	o.ip_id = s->ip_id++;
-	size_t ol = 0;
+	struct ebb_tcp_opts opt;
+	memset(&opt, 0, sizeof opt);
 	if (r->flags & TW_TS) {
-		struct ebb_tcp_opts opt;
-		memset(&opt, 0, sizeof opt);
 		opt.has_ts = 1;
 		/* The offset is a function of the address pair, so the record
 		 * needs no room for it and TSval continues where it was. */
 		opt.tsval = s->now_ms + ebb__ts_offset(s, r->laddr, r->raddr);
 		opt.tsecr = r->ts_recent;
-		ol = ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, &opt, 0);
 	}
-	size_t n = ebb__seg_build(s->pkt, &o, ol, 0);
-	CTR(s, OutSegs);
-	deliver(s, n);
+	ebb__send_raw(s, &o, (r->flags & TW_TS) ? &opt : 0);
 }
 
 void ebb__window_update(struct ebb_stack *s, struct tcb *t)

@@ -45,6 +45,8 @@ void ebb_config_init(struct ebb_config *c)
 	c->max_tw = 262144;
 	c->ofo_max_ranges = 32;
 	c->closed_log = 1024;
+	c->mem_max = 1ull << 30;
+	c->syncookies = 1;
 	c->port_min = 32768;
 	c->port_max = 60999;
 	c->timestamps = 1;
@@ -76,7 +78,7 @@ static int config_valid(const struct ebb_config *c)
 		return 0;
 	if (!c->max_connections || c->max_connections > (1u << 30) || !c->max_syn_backlog || !c->somaxconn)
 		return 0;
-	if (c->closed_log > (1u << 24))
+	if (c->closed_log > (1u << 24) || c->syncookies > 2)
 		return 0;
 	if (c->max_tw > (1u << 30) || c->ofo_max_ranges == 0 || c->ofo_max_ranges > 4096 || c->tw_reuse > 2)
 		return 0;
@@ -264,6 +266,11 @@ uint32_t ebb_state_count(const struct ebb_stack *s, int state)
 	if (state == EBB_TCP_TIME_WAIT)
 		return s->tw.live + s->nstate[state];
 	return s->nstate[state];
+}
+
+int ebb__mem_ok(const struct ebb_stack *s, size_t extra)
+{
+	return !s->cfg.mem_max || ebb_stack_memory(s) + extra <= s->cfg.mem_max;
 }
 
 size_t ebb_stack_memory(const struct ebb_stack *s)

@@ -77,6 +77,12 @@ void ebb__tcb_set_tuple(struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t 
 
 int ebb__tcb_alloc_buffers(struct ebb_stack *s, struct tcb *t)
 {
+	size_t need = (t->rcvq.buf ? 0 : t->o.rcvbuf) + (t->sndq.buf ? 0 : t->o.sndbuf);
+	if (!ebb__mem_ok(s, need)) {
+		CTR(s, TCPMemoryPressures);
+		CTR(s, TCPAbortOnMemory);
+		return -ENOMEM;
+	}
 	if (!t->rcvq.buf) {
 		if (ebb__ring_alloc(&t->rcvq, t->o.rcvbuf))
 			return -ENOMEM;

@@ -188,6 +188,8 @@ struct tcb {
 
 struct listener {
 	int backlog;          /* accept queue limit (Linux: > backlog is full) */
+	uint64_t last_cookie; /* when a SYN cookie was last sent, if cookies_sent */
+	uint8_t cookies_sent;
 	uint32_t syn_count, acc_count;
 	struct tcb *syn_head;            /* embryonic children */
 	struct tcb *acc_head, *acc_tail; /* established, waiting for accept */
@@ -308,6 +310,8 @@ struct ebb_stack {
 /* stack.c */
 void ebb__clock(struct ebb_stack *s, uint64_t now);
 void ebb__closed_log(struct ebb_stack *s, const struct tcb *t);
+/* Would `extra` more bytes stay within the memory budget? */
+int ebb__mem_ok(const struct ebb_stack *s, size_t extra);
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state);
 void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t conn_id, int fd,
 		     int old_state, int new_state, int outcome);
@@ -361,6 +365,14 @@ void ebb__port_tw_del(struct ebb_stack *s, uint32_t addr, uint16_t port, int reu
 int ebb__listener_add(struct ebb_stack *s, struct tcb *t);
 void ebb__listener_del(struct ebb_stack *s, struct tcb *t);
 struct tcb *ebb__listener_find(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+
+/* syncookie.c: RFC 4987 SYN cookies */
+uint32_t ebb__cookie_make(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+			  uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss_out);
+int ebb__cookie_check(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+		      uint32_t peer_isn, uint32_t iss, uint16_t *mss_out);
+uint32_t ebb__cookie_tsval(uint32_t tsval, int wscale, int sack_ok);
+int ebb__cookie_ts_decode(uint32_t tsecr, int *wscale, int *sack_ok);
 
 /* isn.c: RFC 6528 ISN, timestamp offset, RFC 6056 port offset */
 uint32_t ebb__isn(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now);
@@ -433,6 +445,9 @@ void ebb__send_probe(struct ebb_stack *s, struct tcb *t);   /* seq snd_una - 1: 
 void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, const struct ebb_seg *seg);
 /* Bare ACK from a TIME_WAIT record. */
 void ebb__send_tw_ack(struct ebb_stack *s, const struct tw_rec *r);
+/* A segment with no TCB behind it (RST replies, TIME_WAIT ACKs, SYN
+ * cookies): fields in o, options in opt (or NULL). */
+void ebb__send_raw(struct ebb_stack *s, struct ebb_seg_out *o, const struct ebb_tcp_opts *opt);
 /* Receive window we can advertise now, unscaled bytes. */
 uint32_t ebb__rcv_window(const struct ebb_stack *s, const struct tcb *t);
 /* After recv() freed space: send a window update if it grew enough. */
