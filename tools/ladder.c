@@ -73,6 +73,8 @@ static int same_pkt(const struct ladder_ev *a, const struct ladder_ev *b)
 static void on_tap(void *ctx, const struct simnet_event *sev)
 {
 	struct ladder *l = ctx;
+	if (l->off)
+		return;
 	struct ladder_ev tmp;
 	memset(&tmp, 0, sizeof tmp);
 	tmp.kind = LADDER_PKT;
@@ -131,6 +133,11 @@ void ladder_free(struct ladder *l)
 	memset(l, 0, sizeof *l);
 }
 
+void ladder_record(struct ladder *l, int on)
+{
+	l->off = !on;
+}
+
 void *ladder_event_ctx(struct ladder *l, int host)
 {
 	if (host < 0 || host >= MAX_HOSTS)
@@ -143,7 +150,7 @@ void *ladder_event_ctx(struct ladder *l, int host)
 void ladder_on_event(void *ctx, const struct ebb_event *ev)
 {
 	struct host_ctx *h = ctx;
-	if (!h || !h->l)
+	if (!h || !h->l || h->l->off)
 		return;
 	struct ladder_ev *e = push(h->l);
 	if (!e)

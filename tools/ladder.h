@@ -35,12 +35,17 @@ struct ladder {
 	struct simnet *net;
 	struct ladder_ev *ev;
 	size_t n, cap;
+	int off; /* recording paused (ladder_record) */
 };
 
 /* Start recording on n: installs simnet's tap; each stack's event
  * callback must be ladder_on_event with ctx from ladder_event_ctx(). */
 void ladder_init(struct ladder *l, struct simnet *n);
 void ladder_free(struct ladder *l);
+/* Pause (on = 0) or resume recording.  A scenario's bulk phase (tens of
+ * thousands of connections nobody will draw) runs paused, so the record
+ * stays small and the tap stays fast; nothing is kept while paused. */
+void ladder_record(struct ladder *l, int on);
 /* The ebb_config.event callback; its ctx must be ladder_event_ctx(). */
 void ladder_on_event(void *ctx, const struct ebb_event *ev);
 /* A ctx for host `host` (stable for the ladder's life). */
