@@ -188,9 +188,12 @@ static void tail_loss_probe_new_data(void)
 	st_out(&t, "+0 > P. 1:11(10) ack 1");
 	st_in(&t, "+.01 < . 1:1(0) ack 11 win 65535");
 	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 12000, 0, t.now), 12000);
+	/* The burst's last segment carries PSH, as Linux's one TSO packet
+	 * would. */
 	for (int i = 0; i < 10; i++) {
 		char line[96];
-		snprintf(line, sizeof line, "+0 > . %d:%d(1000) ack 1", 11 + 1000 * i, 1011 + 1000 * i);
+		snprintf(line, sizeof line, "+0 > %s %d:%d(1000) ack 1", i == 9 ? "P." : ".", 11 + 1000 * i,
+			 1011 + 1000 * i);
 		st_out(&t, line);
 	}
 	/* 2*SRTT + 2 ms: a new segment, ignoring cwnd (RFC 8985 §7.3). */

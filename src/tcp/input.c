@@ -173,6 +173,8 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 		t->high_rxt = ack;
 	if (t->nsacked)
 		ebb__sack_trim(t);
+	if (t->npsh)
+		ebb__psh_acked(t);
 	if (t->tlp_high_seq && ebb_seq_geq(ack, t->tlp_high_seq))
 		t->tlp_high_seq = 0; /* the probed tail is acknowledged */
 	t->bytes_acked += data;

@@ -156,13 +156,47 @@ static uint32_t max_burst(const struct ebb_stack *s, const struct tcb *t)
 	return mss;
 }
 
+/* PSH as Linux sets it: every TSO packet of new data carries it, so ebb
+ * sets it on the last segment of each burst of new data and remembers
+ * where; a retransmission ends with PSH only where the original did (a
+ * piece split off the front of Linux's packet has none), a tail loss
+ * probe's new segment has none. */
+static void psh_remember(struct tcb *t, uint32_t end)
+{
+	if (t->npsh == EBB_ARRAY_SIZE(t->psh_mark)) {
+		memmove(&t->psh_mark[0], &t->psh_mark[1], (t->npsh - 1) * sizeof t->psh_mark[0]);
+		t->npsh--;
+	}
+	t->psh_mark[t->npsh++] = end;
+}
+
+static int psh_was_set(const struct tcb *t, uint32_t end)
+{
+	for (unsigned i = 0; i < t->npsh; i++)
+		if (t->psh_mark[i] == end)
+			return 1;
+	return 0;
+}
+
+void ebb__psh_acked(struct tcb *t)
+{
+	unsigned k = 0;
+	while (k < t->npsh && ebb_seq_leq(t->psh_mark[k], t->snd_una))
+		k++;
+	if (k) {
+		memmove(&t->psh_mark[0], &t->psh_mark[k], (t->npsh - k) * sizeof t->psh_mark[0]);
+		t->npsh = (uint8_t)(t->npsh - k);
+	}
+}
+
 /* Send [seq, seq + seqlen) of the sequence space again (or for the
- * first time): the FIN rides along when the range covers it. */
-static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_t seqlen, int retrans)
+ * first time): the FIN rides along when the range covers it.  New data
+ * carries PSH when `psh` says so; a retransmission when the original
+ * did. */
+static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_t seqlen, int retrans, int psh)
 {
 	if (t->snd_max == t->snd_una)
 		t->xmit_since = s->now; /* data starts waiting for an ACK */
-	uint32_t data_end = t->snd_una + t->sndq.len;
 	uint32_t len = seqlen;
 	int fin = 0;
 	if (t->fin_queued && ebb_seq_in(t->fin_seq, seq, seq + seqlen)) {
@@ -172,8 +206,11 @@ static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_
 	uint8_t flags = EBB_TH_ACK;
 	if (fin)
 		flags |= EBB_TH_FIN;
-	if (len && seq + len == data_end)
+	if (len && (retrans ? psh_was_set(t, seq + len) : psh)) {
 		flags |= EBB_TH_PSH;
+		if (!retrans)
+			psh_remember(t, seq + len);
+	}
 	xmit(s, t, seq, flags, len);
 	if (retrans) {
 		CTR(s, RetransSegs);
@@ -195,7 +232,7 @@ static uint32_t unsent(const struct tcb *t, int *fin_pending)
 /* One segment of new data (at most `cap` bytes) from SND.NXT if the
  * peer's window takes it; congestion control is the caller's business.
  * Returns 1 if something was sent. */
-static int send_new_segment(struct ebb_stack *s, struct tcb *t, uint32_t cap)
+static int send_new_segment(struct ebb_stack *s, struct tcb *t, uint32_t cap, int psh)
 {
 	int fin_pending;
 	uint32_t avail = unsent(t, &fin_pending);
@@ -206,7 +243,7 @@ static int send_new_segment(struct ebb_stack *s, struct tcb *t, uint32_t cap)
 	int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
 	if (!len && !fin)
 		return 0;
-	send_range(s, t, nxt, len + (uint32_t)fin, 0);
+	send_range(s, t, nxt, len + (uint32_t)fin, 0, psh);
 	t->last_seg_seq = nxt;
 	t->snd_nxt = nxt + len + (uint32_t)fin;
 	if (ebb_seq_gt(t->snd_nxt, t->snd_max))
@@ -227,13 +264,13 @@ static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
 		uint32_t seq, len;
 		if (ebb__sack_next_hole(t, 0, &seq, &len)) {
 			/* rule 1: the first hole deemed lost */
-			send_range(s, t, seq, len, 1);
+			send_range(s, t, seq, len, 1, 1);
 			t->high_rxt = seq + len;
-		} else if (send_new_segment(s, t, t->snd_mss)) {
+		} else if (send_new_segment(s, t, t->snd_mss, 1)) {
 			/* rule 2: new data */
 		} else if (ebb__sack_next_hole(t, 1, &seq, &len)) {
 			/* rule 3: a hole not yet deemed lost nor retransmitted */
-			send_range(s, t, seq, len, 1);
+			send_range(s, t, seq, len, 1, 1);
 			t->high_rxt = seq + len;
 		} else {
 			break;
@@ -251,6 +288,10 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 			sack_recovery_send(s, t);
 		} else {
 			uint32_t burst = max_burst(s, t);
+			/* Each segment is held until the next is known, so the
+			 * last of the burst can carry PSH. */
+			uint32_t held_seq = 0, held_len = 0;
+			int held = 0, held_retrans = 0;
 			for (;;) {
 				uint32_t nxt = t->snd_nxt;
 				int fin_pending;
@@ -282,7 +323,14 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 					if (!ok)
 						break;
 				}
-				send_range(s, t, nxt, len + (uint32_t)fin, retrans);
+				if (held)
+					send_range(s, t, held_seq, held_len, held_retrans, held_retrans);
+				if (t->snd_max == t->snd_una)
+					t->xmit_since = s->now; /* data starts waiting for an ACK */
+				held = 1;
+				held_seq = nxt;
+				held_len = len + (uint32_t)fin;
+				held_retrans = retrans;
 				if (!retrans) {
 					t->last_seg_seq = nxt;
 					sent_new = 1;
@@ -296,10 +344,13 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 				t->snd_nxt = nxt + len + (uint32_t)fin;
 				if (ebb_seq_gt(t->snd_nxt, t->snd_max))
 					t->snd_max = t->snd_nxt;
-				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
-					ebb__arm_rto(s, t);
 				if (fin)
 					break;
+			}
+			if (held) {
+				send_range(s, t, held_seq, held_len, held_retrans, 1);
+				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
+					ebb__arm_rto(s, t);
 			}
 		}
 		if (sent_new)
@@ -325,14 +376,14 @@ void ebb__send_tlp(struct ebb_stack *s, struct tcb *t)
 	 * last segment sent again, so the tail's loss shows in an ACK (SACK
 	 * or not) instead of waiting for the RTO. */
 	CTR(s, TCPLossProbes);
-	if (!send_new_segment(s, t, t->snd_mss)) {
+	if (!send_new_segment(s, t, t->snd_mss, 0)) {
 		uint32_t start = ebb_seq_max(t->last_seg_seq, t->snd_una);
 		uint32_t end = t->snd_max;
 		uint32_t fin = t->fin_queued && ebb_seq_gt(end, t->fin_seq) ? 1 : 0;
 		if (end - start > t->snd_mss + fin)
 			start = end - t->snd_mss - fin;
 		if (ebb_seq_lt(start, end))
-			send_range(s, t, start, end - start, 1);
+			send_range(s, t, start, end - start, 1, 1);
 	}
 	t->tlp_high_seq = t->snd_max;
 }
@@ -461,7 +512,7 @@ void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t)
 	int fin = t->fin_queued && ebb_seq_gt(t->snd_max, t->fin_seq) && una + len == t->fin_seq;
 	if (!len && !fin)
 		return;
-	send_range(s, t, una, len + (uint32_t)fin, 1);
+	send_range(s, t, una, len + (uint32_t)fin, 1, 1);
 	if (ebb_seq_gt(una + len + (uint32_t)fin, t->high_rxt))
 		t->high_rxt = una + len + (uint32_t)fin;
 }

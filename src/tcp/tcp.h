@@ -150,6 +150,10 @@ struct tcb {
 	uint32_t high_rxt;        /* RFC 6675 HighRxt: highest octet retransmitted */
 	uint32_t tlp_high_seq;    /* SND.NXT when a tail loss probe went out; 0: none */
 	uint32_t last_seg_seq;    /* start of the newest segment sent (what a TLP resends) */
+	/* Where bursts of new data ended (PSH was set), oldest first, so a
+	 * retransmission carries PSH exactly when the original did. */
+	uint32_t psh_mark[16];
+	uint8_t npsh;
 
 	/* Deadlines, absolute ns, UINT64_MAX when off. */
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
@@ -472,6 +476,8 @@ void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t);
  * would; send one when it fires. */
 void ebb__schedule_tlp(struct ebb_stack *s, struct tcb *t);
 void ebb__send_tlp(struct ebb_stack *s, struct tcb *t);
+/* Forget PSH marks SND.UNA has passed. */
+void ebb__psh_acked(struct tcb *t);
 /* After an ACK: the RTO, or a tail loss probe where allowed. */
 void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
 void ebb__cc_rto(struct ebb_stack *s, struct tcb *t);
