@@ -206,6 +206,24 @@ static void tail_loss_probe_new_data(void)
 	st_free(&t);
 }
 
+/* Everything acknowledged before the probe is due: neither the probe
+ * nor an RTO fires afterwards (a probe left armed once fired on an
+ * empty queue and armed an RTO that counted a timeout). */
+static void no_probe_after_full_ack(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000,sackOK>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 5, 0, t.now), 5);
+	st_out(&t, "+0 > P. 1:6(5) ack 1");
+	st_in(&t, "+.01 < . 1:1(0) ack 6 win 65535");
+	st_none(&t, "+10");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPLossProbes), 0);
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPTimeouts), 0);
+	CHECK_EQ(ebb_stack_next_deadline(t.s), UINT64_MAX);
+	st_free(&t);
+}
+
 /* No SACK: no tail loss probes (Linux schedules them for SACK only). */
 static void no_tlp_without_sack(void)
 {
@@ -223,4 +241,4 @@ static void no_tlp_without_sack(void)
 
 TEST_MAIN(T(sack_negotiation_active), T(sack_negotiation_passive), T(receiver_blocks), T(sender_recovers_holes_only),
 	  T(invalid_blocks_ignored), T(rto_forgets_scoreboard), T(tail_loss_probe_single_segment),
-	  T(tail_loss_probe_new_data), T(no_tlp_without_sack))
+	  T(tail_loss_probe_new_data), T(no_probe_after_full_ack), T(no_tlp_without_sack))

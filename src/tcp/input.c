@@ -189,7 +189,11 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	ebb__cc_ack(s, t, acked);
 
 	if (t->snd_una == t->snd_max) {
-		if (t->rexmt_kind == RX_RTO) {
+		/* Everything is acknowledged: no retransmission and no tail
+		 * loss probe either (a probe left armed would fire on an
+		 * empty queue, then arm an RTO that counts a timeout and
+		 * backs off for nothing). */
+		if (t->rexmt_kind == RX_RTO || t->rexmt_kind == RX_TLP) {
 			t->rexmt_kind = RX_NONE;
 			t->t_rexmt = UINT64_MAX;
 			ebb__timer_update(s, t);
