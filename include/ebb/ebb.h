@@ -209,16 +209,38 @@ EBB_API uint64_t ebb_counter_get(const struct ebb_stack *s, int counter);
 
 enum ebb_event_kind {
 	EBB_EV_STATE = 1, /* a connection changed state (TIME_WAIT records too) */
+	EBB_EV_TIMER = 2, /* a connection's timer fired and acted (see enum ebb_timer_kind) */
 };
+
+/* Timers a connection runs.  A timer event is reported when the timer
+ * fires and does something: sends a retransmission, probe or delayed
+ * ACK, or ends the connection.  TIME_WAIT's 2*MSL shows as the state
+ * events entering and leaving TIME_WAIT. */
+enum ebb_timer_kind {
+	EBB_TIMER_RTO = 1,     /* retransmission timeout (RFC 6298) */
+	EBB_TIMER_TLP,         /* tail loss probe (RFC 8985) */
+	EBB_TIMER_PERSIST,     /* zero-window probe (RFC 9293 §3.8.6.1) */
+	EBB_TIMER_DELACK,      /* delayed ACK (RFC 9293 §3.8.6.3) */
+	EBB_TIMER_KEEPALIVE,   /* keepalive probe or give-up (RFC 1122 §4.2.3.6) */
+	EBB_TIMER_FIN_WAIT2,   /* orphaned FIN_WAIT2 given up (tcp_fin_timeout) */
+	EBB_TIMER_LINGER,      /* SO_LINGER time up with data unacknowledged */
+	EBB_TIMER_COUNT
+};
+/* "RTO", "TLP", "persist", "delayed ACK", ...; "?" if unknown. */
+EBB_API const char *ebb_timer_name(int timer);
 
 struct ebb_event {
 	int kind;
 	int fd;           /* owning handle, or -1 for an orphan or TIME_WAIT record */
 	uint64_t conn_id; /* unique per connection in this stack; 0 for TW records */
 	struct ebb_tuple tuple;
-	int old_state, new_state;
+	int old_state, new_state; /* a timer event: both the current state */
 	int outcome; /* set when new_state is CLOSE (or TIME_WAIT) */
 	uint64_t now;
+	/* EBB_EV_TIMER: which timer, and when it was armed (the span from
+	 * `armed` to `now` is the time it ran). */
+	int timer;
+	uint64_t armed;
 };
 
 /* ------------------------------------------------------------------ */

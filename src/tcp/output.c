@@ -363,6 +363,7 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 		    t->snd_wnd == 0) {
 			t->rexmt_kind = RX_PERSIST;
 			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
+			t->rexmt_armed = s->now;
 			ebb__timer_update(s, t);
 		}
 	}

@@ -306,6 +306,23 @@ void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t c
 	s->cfg.event(s->cfg.event_ctx, &ev);
 }
 
+void ebb__emit_timer(struct ebb_stack *s, const struct tcb *t, int timer, uint64_t armed)
+{
+	if (!s->cfg.event)
+		return;
+	struct ebb_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = EBB_EV_TIMER;
+	ev.fd = t->fd;
+	ev.conn_id = t->conn_id;
+	ev.tuple = t->tuple;
+	ev.old_state = ev.new_state = t->state;
+	ev.now = s->now;
+	ev.timer = timer;
+	ev.armed = armed <= s->now ? armed : s->now;
+	s->cfg.event(s->cfg.event_ctx, &ev);
+}
+
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state)
 {
 	int old = t->state;
@@ -376,6 +393,20 @@ int ebb_conn_outcome(const struct ebb_stack *s, uint64_t conn_id)
 		if (s->tcbs[i] && s->tcbs[i]->conn_id == conn_id)
 			return s->tcbs[i]->outcome;
 	return -ENOENT;
+}
+
+const char *ebb_timer_name(int timer)
+{
+	static const char *const names[EBB_TIMER_COUNT] = {
+		[EBB_TIMER_RTO] = "RTO",
+		[EBB_TIMER_TLP] = "TLP",
+		[EBB_TIMER_PERSIST] = "persist",
+		[EBB_TIMER_DELACK] = "delayed ACK",
+		[EBB_TIMER_KEEPALIVE] = "keepalive",
+		[EBB_TIMER_FIN_WAIT2] = "FIN-WAIT-2",
+		[EBB_TIMER_LINGER] = "linger",
+	};
+	return timer > 0 && timer < EBB_TIMER_COUNT ? names[timer] : "?";
 }
 
 const char *ebb_outcome_name(int o)

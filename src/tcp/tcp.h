@@ -157,6 +157,7 @@ struct tcb {
 
 	/* Deadlines, absolute ns, UINT64_MAX when off. */
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
+	uint64_t rexmt_armed; /* when t_rexmt was last set (timer events) */
 	uint64_t t_delack;
 	uint64_t t_keep;   /* keepalive */
 	uint64_t t_fw2;    /* orphaned FIN_WAIT2, or the SO_LINGER time of a lingering close */
@@ -317,6 +318,7 @@ void ebb__closed_log(struct ebb_stack *s, const struct tcb *t);
 /* Would `extra` more bytes stay within the memory budget? */
 int ebb__mem_ok(const struct ebb_stack *s, size_t extra);
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state);
+void ebb__emit_timer(struct ebb_stack *s, const struct tcb *t, int timer, uint64_t armed);
 void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t conn_id, int fd,
 		     int old_state, int new_state, int outcome);
 int ebb__is_local_addr(const struct ebb_stack *s, uint32_t a);
