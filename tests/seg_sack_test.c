@@ -7,6 +7,7 @@
  * (RFC 8985 §7, scheduled as Linux schedules them).
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 
 #include "segtest.h"
 
@@ -72,6 +73,11 @@ static void receiver_blocks(void)
 	struct seg_test t;
 	st_init(&t, 0);
 	st_established_passive(&t, "<mss 1000,sackOK>");
+	/* TCP_INFO says SACK is in use, as Linux's tcpi_options does. */
+	struct ebb_tcp_info ti;
+	socklen_t tl = sizeof ti;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl, t.now), 0);
+	CHECK(ti.tcpi_options & EBB_TCPI_OPT_SACK);
 	st_in(&t, "+0 < . 1001:2001(1000) ack 1 win 257");
 	st_out(&t, "+0 > . 1:1(0) ack 1 <nop,nop,sack 1001:2001>");
 	st_in(&t, "+0 < . 3001:4001(1000) ack 1 win 257");
@@ -230,6 +236,10 @@ static void no_tlp_without_sack(void)
 	struct seg_test t;
 	st_init(&t, 0);
 	st_established_passive(&t, "<mss 1000>");
+	struct ebb_tcp_info ti;
+	socklen_t tl = sizeof ti;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl, t.now), 0);
+	CHECK(!(ti.tcpi_options & EBB_TCPI_OPT_SACK));
 	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
 	st_out(&t, "+0 > P. 1:101(100) ack 1");
 	st_out(&t, "+.2~+.201 > P. 1:101(100) ack 1");

@@ -183,6 +183,8 @@ static void fill_tcp_info(const struct ebb_stack *s, const struct tcb *t, struct
 	i->tcpi_backoff = t->backoff;
 	if (t->ts_ok)
 		i->tcpi_options |= EBB_TCPI_OPT_TIMESTAMPS;
+	if (t->sack_ok)
+		i->tcpi_options |= EBB_TCPI_OPT_SACK;
 	if (t->ws_ok) {
 		i->tcpi_options |= EBB_TCPI_OPT_WSCALE;
 		i->tcpi_snd_wscale = t->snd_wscale & 15;
