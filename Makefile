@@ -35,9 +35,9 @@ check-sanitize: deps
 		ctest --output-on-failure -j $(JOBS) -LE valgrind -E '^install_test$$'
 
 # Benchmarks run from an optimised build of their own; not part of check.
-bench:
+bench: deps
 	@test -f $(BUILD)-bench/CMakeCache.txt || cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release > /dev/null
-	cmake --build $(BUILD)-bench -j $(JOBS) --target tw_bench
+	cmake --build $(BUILD)-bench -j $(JOBS) --target tw_bench lwip_bench
 	./bench/run.sh $(BUILD)-bench
 
 install: all

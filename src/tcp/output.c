@@ -56,8 +56,21 @@ static uint16_t window_field(struct ebb_stack *s, struct tcb *t, int syn)
 	}
 	uint32_t f = w >> t->rcv_wscale;
 	uint32_t cur = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	if ((f << t->rcv_wscale) < cur) /* scaling rounded below the old edge */
-		f = (cur + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale;
+	if ((f << t->rcv_wscale) < cur) {
+		/* Scaling rounded below the edge already offered.  Round up
+		 * only as far as the ring has room: rounding up past it moved
+		 * the edge a little further with every ACK while the
+		 * application was not reading, until we offered bytes we then
+		 * had to drop (a peer filling the window, as lwIP does, lost a
+		 * segment and waited for its RTO each time the ring filled).
+		 * Otherwise the field reads up to one scale unit short of the
+		 * old edge (the retracted window RFC 7323 §2.4 describes);
+		 * data up to rcv_adv is still accepted, the ring holds it. */
+		uint32_t up = (cur + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale;
+		uint32_t room = t->rcvq.buf ? ebb__ring_free_space(&t->rcvq) : t->o.rcvbuf;
+		if ((uint64_t)up << t->rcv_wscale <= room)
+			f = up;
+	}
 	if (f > 65535)
 		f = 65535;
 	uint32_t edge = t->rcv_nxt + (f << t->rcv_wscale);
