@@ -447,8 +447,8 @@ EBB_API size_t ebb_leak_report(const struct ebb_stack *s, uint64_t now, uint64_t
 			       int (*fn)(void *ctx, const struct ebb_leak *l), void *ctx);
 EBB_API const char *ebb_leak_kind_name(int kind);
 
-/* Linux's struct tcp_info layout (include/uapi/linux/tcp.h), through
- * tcpi_total_rto_time; getsockopt(TCP_INFO) copies min(len, sizeof). */
+/* Linux's struct tcp_info layout (include/uapi/linux/tcp.h) as of 6.18,
+ * 280 bytes; getsockopt(TCP_INFO) copies min(len, sizeof), as Linux. */
 struct ebb_tcp_info {
 	uint8_t tcpi_state;
 	uint8_t tcpi_ca_state;
@@ -523,6 +523,19 @@ struct ebb_tcp_info {
 	uint16_t tcpi_total_rto;
 	uint16_t tcpi_total_rto_recoveries;
 	uint32_t tcpi_total_rto_time;
+
+	/* Accurate ECN counters (Linux 6.18).  ebb does not negotiate ECN,
+	 * so they stay zero. */
+	uint32_t tcpi_received_ce;
+	uint32_t tcpi_delivered_e1_bytes;
+	uint32_t tcpi_delivered_e0_bytes;
+	uint32_t tcpi_delivered_ce_bytes;
+	uint32_t tcpi_received_e1_bytes;
+	uint32_t tcpi_received_e0_bytes;
+	uint32_t tcpi_received_ce_bytes;
+	/* Linux's bitfield word: tcpi_ecn_mode:2, tcpi_accecn_opt_seen:2,
+	 * tcpi_accecn_fail_mode:4, tcpi_options2:24. */
+	uint32_t tcpi_ecn_bits;
 };
 
 /* tcpi_options bits, as Linux. */

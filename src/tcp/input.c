@@ -57,6 +57,9 @@ int ebb__established(struct ebb_stack *s, struct tcb *t)
 	 * the first segments, so the peer's slow start is not held back. */
 	t->quickack = 16;
 	t->rcv_mss = ebb_min_u32(t->adv_mss, 536);
+	/* TCP_INFO's last_data_recv/last_data_sent count from here until
+	 * data moves, as Linux's tcp_finish_connect/tcp_init_transfer. */
+	t->last_data_rcv = t->last_data_snd = s->now;
 	ebb__set_state(s, t, EBB_TCP_ESTABLISHED);
 	ebb__arm_keepalive(s, t);
 	return 0;
@@ -187,6 +190,13 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	t->retransmits = 0;
 	t->xmit_since = s->now; /* progress: the user timeout starts over */
 	ebb__cc_ack(s, t, acked);
+	/* Chronographs: an emptied queue ends "busy"; room for the writer
+	 * again (free space at least half of what is queued, the POLLOUT
+	 * rule) ends "send-buffer limited". */
+	if (!t->sndq.len)
+		ebb__chrono_stop(s, t, CHRONO_BUSY);
+	else if (t->chrono_type == CHRONO_SNDBUF && ebb__snd_space(t) >= t->sndq.len / 2)
+		ebb__chrono_stop(s, t, CHRONO_SNDBUF);
 
 	if (t->snd_una == t->snd_max) {
 		/* Everything is acknowledged: no retransmission and no tail

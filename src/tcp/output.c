@@ -293,6 +293,39 @@ static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
 	}
 }
 
+/* Linux's tcp_chrono_set/start/stop: time is charged to the limit in
+ * force; stopping one falls back to "busy" while data remains, to none
+ * once everything is sent and acknowledged. */
+static void chrono_set(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (t->chrono_type != CHRONO_NONE)
+		t->chrono_stat[t->chrono_type - 1] += s->now - t->chrono_start;
+	t->chrono_start = s->now;
+	t->chrono_type = (uint8_t)type;
+}
+
+void ebb__chrono_start(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (type > t->chrono_type)
+		chrono_set(s, t, type);
+}
+
+void ebb__chrono_stop(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (!t->sndq.len && t->snd_una == t->snd_max)
+		chrono_set(s, t, CHRONO_NONE);
+	else if (type == t->chrono_type)
+		chrono_set(s, t, CHRONO_BUSY);
+}
+
+uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int type)
+{
+	uint64_t v = t->chrono_stat[type - 1];
+	if (t->chrono_type == type && s->now > t->chrono_start)
+		v += s->now - t->chrono_start;
+	return v;
+}
+
 void ebb__output(struct ebb_stack *s, struct tcb *t)
 {
 	if (can_send_data(t->state) && t->sndq.buf) {
@@ -365,6 +398,16 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
 					ebb__arm_rto(s, t);
 			}
+			/* Data waits and the peer's window, not cwnd or Nagle,
+			 * is what stops it: receive-window limited. */
+			int fin_left;
+			uint32_t left = unsent(t, &fin_left);
+			uint32_t wnd_end = t->snd_una + t->snd_wnd;
+			uint32_t wroom = ebb_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+			if (left && wroom < ebb_min_u32(left, t->snd_mss))
+				ebb__chrono_start(s, t, CHRONO_RWND);
+			else
+				ebb__chrono_stop(s, t, CHRONO_RWND);
 		}
 		if (sent_new)
 			ebb__schedule_tlp(s, t);

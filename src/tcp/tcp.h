@@ -155,6 +155,13 @@ struct tcb {
 	uint32_t psh_mark[16];
 	uint8_t npsh;
 
+	/* Sender-limit chronographs (Linux's tcp_chrono, for TCP_INFO's
+	 * busy, rwnd_limited and sndbuf_limited times): the limit in force
+	 * since chrono_start, ns spent in each so far. */
+	uint8_t chrono_type;        /* CHRONO_* */
+	uint64_t chrono_start;
+	uint64_t chrono_stat[3];
+
 	/* Deadlines, absolute ns, UINT64_MAX when off. */
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
 	uint64_t rexmt_armed; /* when t_rexmt was last set (timer events) */
@@ -318,6 +325,22 @@ void ebb__closed_log(struct ebb_stack *s, const struct tcb *t);
 /* Would `extra` more bytes stay within the memory budget? */
 int ebb__mem_ok(const struct ebb_stack *s, size_t extra);
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state);
+/* Room for the application's data in the send queue.  SO_SNDBUF may
+ * shrink below the ring already allocated; the smaller of the two is the
+ * limit (the ring never shrinks under queued data). */
+static inline uint32_t ebb__snd_space(const struct tcb *t)
+{
+	uint32_t cap = t->sndq.buf ? (t->sndq.cap < t->o.sndbuf ? t->sndq.cap : t->o.sndbuf) : t->o.sndbuf;
+	return cap > t->sndq.len ? cap - t->sndq.len : 0;
+}
+
+/* Chronographs: what limits the sender.  A higher type overrides a
+ * lower one while it lasts. */
+enum { CHRONO_NONE = 0, CHRONO_BUSY, CHRONO_RWND, CHRONO_SNDBUF };
+void ebb__chrono_start(struct ebb_stack *s, struct tcb *t, int type);
+void ebb__chrono_stop(struct ebb_stack *s, struct tcb *t, int type);
+/* ns spent in `type` so far, the running period included. */
+uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int type);
 void ebb__emit_timer(struct ebb_stack *s, const struct tcb *t, int timer, uint64_t armed);
 void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t conn_id, int fd,
 		     int old_state, int new_state, int outcome);
