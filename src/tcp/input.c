@@ -447,12 +447,13 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 
 	/* RFC 7323 §4.3: TS.Recent follows the segment that covers
-	 * Last.ACK.sent (the left window edge we last acknowledged). */
-	if (t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
-	    ebb_seq_geq(seg->opt.tsval, t->ts_recent)) {
-		t->ts_recent = seg->opt.tsval;
-		t->ts_recent_stamp = s->now;
-	}
+	 * Last.ACK.sent (the left window edge we last acknowledged) -- but
+	 * only once its ACK has been found acceptable (fifth step below),
+	 * as Linux does: a forged in-window segment with a bogus ACK and a
+	 * huge TSval would otherwise set TS.Recent so high that PAWS then
+	 * rejects every real segment, a blind denial of service. */
+	int ts_update = t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
+			ebb_seq_geq(seg->opt.tsval, t->ts_recent);
 
 	/* Trim to the window: drop what lies before RCV.NXT (already
 	 * received) and what lies beyond the right edge. */
@@ -574,6 +575,10 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 			ebb__child_established(s, t);
 	} else if (process_ack(s, t, seg) != 1) {
 		return;
+	}
+	if (ts_update) {
+		t->ts_recent = seg->opt.tsval;
+		t->ts_recent_stamp = s->now;
 	}
 
 	if (!ebb__input_text_fin(s, t, seg))
