@@ -251,8 +251,14 @@ static int process_text(struct ebb_stack *s, struct tcb *t, const struct ebb_seg
 		/* RFC 1122 §4.2.2.13 / Linux: once the application closed (or
 		 * shut the read side) new data cannot be delivered: RST. */
 		if ((t->shutdown & RCV_SHUTDOWN) && ebb_seq_gt(seg->seq + seg->len, t->rcv_nxt)) {
+			/* The RST answers this segment: <SEQ=SEG.ACK><CTL=RST>,
+			 * as Linux.  SEG.ACK is exactly the peer's RCV.NXT, so
+			 * an RFC 5961 peer accepts it; SND.NXT would lie past
+			 * it while our FIN is unacknowledged and earn only a
+			 * challenge ACK. */
 			CTR(s, TCPAbortOnData);
-			ebb__tcb_abort(s, t, 1, ECONNRESET, EBB_END_RST_SENT_ABORT);
+			ebb__send_rst_reply(s, t->laddr, t->raddr, seg);
+			ebb__tcb_abort(s, t, 0, ECONNRESET, EBB_END_RST_SENT_ABORT);
 			return 0;
 		}
 		break;
