@@ -214,8 +214,8 @@ struct tw_rec {
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent;
-	uint32_t expire_ms;  /* stack millisecond clock, wraps */
-	uint16_t ts_stamp_s; /* seconds clock when ts_recent was taken, wraps */
+	uint32_t expire_ms;  /* stack millisecond clock, wraps; 2*MSL after the record began or restarted */
+	uint16_t spare;
 	uint8_t wscale;      /* snd_wscale << 4 | rcv_wscale */
 	uint8_t flags;
 };
