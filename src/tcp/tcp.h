@@ -286,6 +286,7 @@ struct ebb_stack {
 	uint32_t *free_next;
 
 	struct demux demux;
+	uint32_t last_ref; /* TCB reference the last segment went to (demux.c), 0: none */
 	struct tw_ring tw;
 	struct bind_table binds;
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
@@ -344,6 +345,9 @@ void ebb__demux_free(struct demux *d);
 uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Find the reference (TCB idx + 1, or REF_TW | record id) for a 4-tuple, 0 if none. */
 uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The same, for a received segment: tries the connection the previous
+ * segment went to before hashing. */
+uint32_t ebb__demux_find_input(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 void ebb__demux_remove(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 /* Point the slot holding old_ref at new_ref (same tuple). */
