@@ -1,5 +1,6 @@
 /*
- * csum.c: Internet checksum, 64 bits per step.
+ * csum.c: Internet checksum, 64 (SSE2) or 128 (AVX2) bytes a step, the
+ * tail 8 bytes a step.
  *
  * The ones' complement sum is endian-neutral (RFC 1071 §2(B)): summing
  * native-order 64-bit words and byte-swapping the folded result on a
