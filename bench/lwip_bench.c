@@ -943,7 +943,8 @@ int main(int argc, char **argv)
 	char json[8192];
 	size_t jl = 0;
 	int failed = 0;
-	jl += (size_t)snprintf(json + jl, sizeof json - jl, "{\"lwip\": {\"lwip_version\": \"%s\"", LWIP_VERSION_STRING);
+	/* One flat JSON object (bench/run.sh reads "key": value pairs). */
+	jl += (size_t)snprintf(json + jl, sizeof json - jl, "{\"lwip_version\": \"%s\"", LWIP_VERSION_STRING);
 
 	if (do_lc) {
 		printf("lwIP %s vs ebb, lifecycle: %u concurrent connections, %d-byte request and response, "
@@ -972,11 +973,13 @@ int main(int argc, char **argv)
 				fflush(stdout);
 				if (r.errors || !r.done)
 					failed = 1;
+				const char *k = pair_key[p], *o = sf ? "sf" : "cf";
 				jl += (size_t)snprintf(json + jl, sizeof json - jl,
-						       ", \"lifecycle_%s_%s\": {\"per_s\": %.0f, \"ns\": %.0f, \"cpu_ns\": %.0f, "
-						       "\"errors\": %llu, \"time_wait\": %llu}",
-						       pair_key[p], sf ? "server_first" : "client_first", r.rate, r.ns_per,
-						       r.cpu_ns_per, (unsigned long long)r.errors,
+						       ", \"lwip_lc_%s_%s_rate\": %.0f, \"lwip_lc_%s_%s_ns\": %.0f, "
+						       "\"lwip_lc_%s_%s_cpu_ns\": %.0f, \"lwip_lc_%s_%s_errors\": %llu, "
+						       "\"lwip_lc_%s_%s_time_wait\": %llu",
+						       k, o, r.rate, k, o, r.ns_per, k, o, r.cpu_ns_per, k, o,
+						       (unsigned long long)r.errors, k, o,
 						       (unsigned long long)(r.tw_client + r.tw_server));
 			}
 	}
@@ -1004,10 +1007,12 @@ int main(int argc, char **argv)
 			if (r.errors)
 				failed = 1;
 			jl += (size_t)snprintf(json + jl, sizeof json - jl,
-					       ", \"bulk_%s\": {\"gbit_s\": %.3f, \"cpu_ns_per_byte\": %.4f, \"bytes\": %llu}",
-					       pair_key[p], r.gbps, r.cpu_ns_per_byte, (unsigned long long)r.bytes);
+					       ", \"lwip_bulk_%s_gbps\": %.3f, \"lwip_bulk_%s_cpu_ns_per_byte\": %.4f, "
+					       "\"lwip_bulk_%s_bytes\": %llu",
+					       pair_key[p], r.gbps, pair_key[p], r.cpu_ns_per_byte, pair_key[p],
+					       (unsigned long long)r.bytes);
 		}
 	}
-	printf("%s}}\n", json);
+	printf("%s}\n", json);
 	return failed;
 }

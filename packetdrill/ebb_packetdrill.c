@@ -93,6 +93,7 @@ static const struct setting settings[] = {
 	CFG(drop_synfin, K_BOOL, "drop segments carrying both SYN and FIN"),
 	CFG(rfc1337, K_BOOL, "ignore RSTs in TIME_WAIT (tcp_rfc1337)"),
 	CFG(tw_reuse, K_TRI, "0 off, 1 on, 2 loopback only (tcp_tw_reuse)"),
+	CFG(tw_reuse_delay, K_TIME, "age a TIME_WAIT record needs before connect() reuses it (tcp_tw_reuse_delay)"),
 	CFG(time_wait, K_BOOL, "0: close at once instead of TIME_WAIT (testing only)"),
 	CFG(timestamps, K_BOOL, "RFC 7323 timestamps (tcp_timestamps)"),
 	CFG(window_scaling, K_BOOL, "RFC 7323 window scaling (tcp_window_scaling)"),

@@ -279,6 +279,11 @@ struct ebb_config {
 	uint64_t rto_max;       /* 120 s */
 	uint64_t delack_min;    /* 40 ms: delayed-ACK time */
 	uint64_t msl;           /* 30 s: TIME_WAIT lasts 2*MSL = 60 s */
+	/* 1 s: with tw_reuse, connect() takes over a TIME_WAIT record only
+	 * once it is older than this (tcp_tw_reuse_delay, Linux 6.13; at
+	 * least 1 ms).  It caps the rate of short client-closed connections
+	 * to one address:port at (port range) / delay. */
+	uint64_t tw_reuse_delay;
 	uint64_t fin_timeout;   /* 60 s: orphaned FIN_WAIT2 (tcp_fin_timeout) */
 	uint64_t keepalive_time;  /* 7200 s */
 	uint64_t keepalive_intvl; /* 75 s */

@@ -602,7 +602,7 @@ void ebb__tcp_input(struct ebb_stack *s, const struct ebb_ip4 *ip, struct ebb_se
 		return;
 	}
 	uint32_t tw_isn = 0;
-	uint32_t ref = ebb__demux_find(s, ip->dst, seg->dport, ip->src, seg->sport);
+	uint32_t ref = ebb__demux_find_input(s, ip->dst, seg->dport, ip->src, seg->sport);
 	struct tcb *l = 0;
 	if (ref & REF_TW) {
 		/* A SYN may reopen the connection only if someone listens:

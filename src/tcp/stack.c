@@ -24,6 +24,7 @@ void ebb_config_init(struct ebb_config *c)
 	c->rto_max = 120 * EBB_NSEC_PER_SEC;
 	c->delack_min = 40 * EBB_NSEC_PER_MSEC;
 	c->msl = 30 * EBB_NSEC_PER_SEC;
+	c->tw_reuse_delay = 1 * EBB_NSEC_PER_SEC;
 	c->fin_timeout = 60 * EBB_NSEC_PER_SEC;
 	c->keepalive_time = 7200 * EBB_NSEC_PER_SEC;
 	c->keepalive_intvl = 75 * EBB_NSEC_PER_SEC;
@@ -66,6 +67,8 @@ static int config_valid(const struct ebb_config *c)
 	if (c->mtu < 68 + 40 || c->mtu > EBB_IP_MAXPACKET)
 		return 0;
 	if (!c->rto_min || c->rto_min > c->rto_max || c->rto_initial < c->rto_min || c->rto_initial > c->rto_max)
+		return 0;
+	if (c->tw_reuse_delay < EBB_NSEC_PER_MSEC || c->tw_reuse_delay > (1ull << 30) * EBB_NSEC_PER_MSEC)
 		return 0;
 	if (!c->msl || !c->keepalive_intvl || !c->keepalive_time || !c->keepalive_probes)
 		return 0;

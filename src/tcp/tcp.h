@@ -222,8 +222,8 @@ struct tw_rec {
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent;
-	uint32_t expire_ms;  /* stack millisecond clock, wraps */
-	uint16_t ts_stamp_s; /* seconds clock when ts_recent was taken, wraps */
+	uint32_t expire_ms;  /* stack millisecond clock, wraps; 2*MSL after the record began or restarted */
+	uint16_t spare;
 	uint8_t wscale;      /* snd_wscale << 4 | rcv_wscale */
 	uint8_t flags;
 };
@@ -294,6 +294,7 @@ struct ebb_stack {
 	uint32_t *free_next;
 
 	struct demux demux;
+	uint32_t last_ref; /* TCB reference the last segment went to (demux.c), 0: none */
 	struct tw_ring tw;
 	struct bind_table binds;
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
@@ -369,6 +370,9 @@ void ebb__demux_free(struct demux *d);
 uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Find the reference (TCB idx + 1, or REF_TW | record id) for a 4-tuple, 0 if none. */
 uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The same, for a received segment: tries the connection the previous
+ * segment went to before hashing. */
+uint32_t ebb__demux_find_input(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 void ebb__demux_remove(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 /* Point the slot holding old_ref at new_ref (same tuple). */
