@@ -39,7 +39,9 @@ check-sanitize: deps
 # bench/run.sh says which environment variables it reads (EBB_BENCH_LONG=1
 # adds the 120 s sustained run).
 bench: deps
-	@test -f $(BUILD)-bench/CMakeCache.txt || cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@# Configured every time: a build tree from before a benchmark was
+	@# added would not know its target.
+	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release > /dev/null
 	cmake --build $(BUILD)-bench -j $(JOBS) --target $(BENCH_TARGETS)
 	./bench/run.sh $(BUILD)-bench
 
