@@ -298,6 +298,20 @@ static void socket_emfile(void)
 	(void)a;
 	(void)c;
 	st_free(&t);
+
+	/* Across the bitmap's words: the lowest free handle each time. */
+	st_init(&t, 0);
+	int fds[200];
+	for (int i = 0; i < 200; i++)
+		CHECK_EQ(fds[i] = ebb_socket(t.s, AF_INET, SOCK_STREAM, 0), i);
+	CHECK_EQ(ebb_close(t.s, fds[130], t.now), 0);
+	CHECK_EQ(ebb_close(t.s, fds[70], t.now), 0);
+	CHECK_EQ(ebb_close(t.s, fds[63], t.now), 0);
+	CHECK_EQ(ebb_socket(t.s, AF_INET, SOCK_STREAM, 0), 63);
+	CHECK_EQ(ebb_socket(t.s, AF_INET, SOCK_STREAM, 0), 70);
+	CHECK_EQ(ebb_socket(t.s, AF_INET, SOCK_STREAM, 0), 130);
+	CHECK_EQ(ebb_socket(t.s, AF_INET, SOCK_STREAM, 0), 200);
+	st_free(&t);
 }
 
 /* ------------------------------------------------------------------ */

@@ -18,22 +18,32 @@ struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd)
 
 int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t)
 {
-	/* Lowest free handle, as POSIX does for descriptors. */
-	uint32_t i;
-	for (i = 0; i < s->nfds_cap; i++)
-		if (!s->fds[i])
-			break;
-	if (i == s->nfds_cap) {
+	/* Lowest free handle, as POSIX does for descriptors: a bitmap
+	 * searched a word at a time from the lowest word that may have a
+	 * free bit, so a server holding 100k sockets does not scan them
+	 * all on every accept(). */
+	uint32_t words = s->nfds_cap / 64, w = s->fd_hint;
+	while (w < words && s->fd_used[w] == UINT64_MAX)
+		w++;
+	s->fd_hint = w;
+	if (w == words) {
 		if (s->nfds_cap >= s->cfg.max_connections)
 			return -EMFILE;
-		uint32_t ncap = s->nfds_cap ? s->nfds_cap * 2 : 16;
+		uint32_t ncap = s->nfds_cap ? s->nfds_cap * 2 : 64;
 		struct tcb **v = realloc(s->fds, (size_t)ncap * sizeof *v);
 		if (!v)
 			return -ENOMEM;
 		memset(v + s->nfds_cap, 0, (size_t)(ncap - s->nfds_cap) * sizeof *v);
 		s->fds = v;
+		uint64_t *b = realloc(s->fd_used, (size_t)(ncap / 64) * sizeof *b);
+		if (!b)
+			return -ENOMEM;
+		memset(b + words, 0, (size_t)(ncap / 64 - words) * sizeof *b);
+		s->fd_used = b;
 		s->nfds_cap = ncap;
 	}
+	uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(~s->fd_used[w]);
+	s->fd_used[w] |= 1ull << (i % 64);
 	s->fds[i] = t;
 	t->fd = (int)i;
 	return (int)i;
@@ -41,8 +51,13 @@ int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t)
 
 static void fd_release(struct ebb_stack *s, struct tcb *t)
 {
-	if (t->fd >= 0)
-		s->fds[t->fd] = 0;
+	if (t->fd >= 0) {
+		uint32_t i = (uint32_t)t->fd;
+		s->fds[i] = 0;
+		s->fd_used[i / 64] &= ~(1ull << (i % 64));
+		if (i / 64 < s->fd_hint)
+			s->fd_hint = i / 64;
+	}
 	t->fd = -1;
 }
 

@@ -143,6 +143,7 @@ void ebb_stack_free(struct ebb_stack *s)
 	free(s->tcbs);
 	free(s->free_next);
 	free(s->fds);
+	free(s->fd_used);
 	free(s->listeners);
 	free(s->closed);
 	ebb__demux_free(&s->demux);

@@ -287,7 +287,9 @@ struct ebb_stack {
 
 	/* Handles: fds[fd] is the TCB behind a handle. */
 	struct tcb **fds;
-	uint32_t nfds_cap;
+	uint32_t nfds_cap;     /* a multiple of 64 */
+	uint64_t *fd_used;     /* one bit per handle, set while in use */
+	uint32_t fd_hint;      /* no free handle in the words below this one */
 	/* Every TCB by index; free slots chained through free_idx. */
 	struct tcb **tcbs;
 	uint32_t ntcbs_cap, ntcbs, free_head;
