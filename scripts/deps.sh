@@ -9,6 +9,10 @@ have clang || need="$need clang"
 have tshark || need="$need tshark"
 have valgrind || need="$need valgrind"
 have python3 || need="$need python3"
+# ebb doctor's tests: network namespaces and veth (ip), the seeds'
+# netstat | awk line to compare with (netstat).
+have ip || need="$need iproute2"
+have netstat || need="$need net-tools"
 if [ -n "$need" ]; then
 	echo "installing:$need"
 	SUDO=""

@@ -190,6 +190,7 @@ struct doc_dest {
 	double rate;      /* new connections per second */
 	int rate_from;    /* 0 none, 1 TIME_WAIT ages, 2 between samples */
 	double rate_window_s; /* over this many seconds */
+	double rate_events;   /* connections the rate was measured on */
 	double steady_ports;  /* ports held at this rate once TIME_WAIT expire */
 	double exhausted_in_s; /* <0: not at this rate */
 	int tw_reusable;  /* tcp_tw_reuse applies to this destination */

@@ -295,12 +295,18 @@ static void findings_ports(const struct doc_report *r, struct doc_report *w)
 	size_t shown = 0;
 	for (size_t i = 0; i < r->ndests && shown < 5; i++) {
 		const struct doc_dest *d = &r->dests[i];
+		/* A prediction from a short burst is weak: it ranks high where
+		 * it rests on enough connections over enough time, or where the
+		 * range is already well used. */
+		int sure = d->rate_events >= 100 && d->rate_window_s >= 2;
 		int sev = 0;
-		if (d->capacity && d->free == 0 && !d->tw_reusable)
+		if ((d->capacity && d->free == 0 && !d->tw_reusable) || d->use_pct >= 90)
 			sev = SEV_CRITICAL;
-		else if ((d->exhausted_in_s >= 0 && d->exhausted_in_s < 300) || d->use_pct >= 90)
-			sev = SEV_CRITICAL;
-		else if (d->use_pct >= 50 || d->exhausted_in_s >= 0)
+		else if (d->exhausted_in_s >= 0 && (d->use_pct >= 25 || sure))
+			sev = d->exhausted_in_s < 300 ? SEV_CRITICAL : SEV_WARNING;
+		else if (d->exhausted_in_s >= 0)
+			sev = d->in_use >= 100 ? SEV_WARNING : SEV_INFO;
+		else if (d->use_pct >= 50)
 			sev = SEV_WARNING;
 		else if (d->use_pct >= 10 && d->in_use >= 500)
 			sev = SEV_INFO;
@@ -481,7 +487,7 @@ static void sysctl_meanings(const struct doc_sample *s, struct doc_report *r)
 {
 	for (int i = 0; i < SC_N; i++) {
 		struct doc_sysctl_view *v = &r->sysctls[i];
-		v->name = s->sc[i].name;
+		v->name = s->sc[i].name ? s->sc[i].name : "?";
 		v->value = s->sc[i].value;
 		char *m = v->meaning;
 		size_t cap = sizeof v->meaning;
@@ -870,6 +876,7 @@ static int analyze_ports(const struct doc_sample *s, struct doc_report *r, const
 			d->rate = doc_rate_from_tw(exp, ntw, &d->rate_window_s);
 			d->rate_from = ntw ? 1 : 0;
 		}
+		d->rate_events = d->rate * d->rate_window_s;
 		d->tw_reusable = r->timestamps != 0 &&
 				 (r->tw_reuse == 1 || (r->tw_reuse == 2 && (is_loopback(&d->raddr) || is_loopback(&d->laddr))));
 		double held = (double)(d->in_use - ntw);

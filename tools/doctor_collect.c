@@ -554,7 +554,8 @@ static int map_processes(const struct doc_source *src, struct doc_sample *s)
 	}
 	if (d)
 		closedir(d);
-	qsort(refs, nrefs, sizeof *refs, cmp_ref);
+	if (nrefs)
+		qsort(refs, nrefs, sizeof *refs, cmp_ref);
 	for (size_t i = 0; i < s->nsocks; i++) {
 		struct doc_sock *k = &s->socks[i];
 		if (!k->inode || !nrefs)

@@ -65,7 +65,8 @@ static void wrap(FILE *out, const char *indent, const char *first, const char *t
 			fputc(' ', out);
 			col++;
 		}
-		fwrite(p, 1, (size_t)len, out);
+		for (const char *q = p; q < e; q++) /* names from /proc may hold anything */
+			fputc((unsigned char)*q < 0x20 || *q == 0x7f ? '?' : *q, out);
 		col += len;
 		p = e;
 	}
@@ -254,10 +255,9 @@ void doc_render_text(FILE *out, const struct doc_sample *s, const struct doc_rep
 	fprintf(out, "Findings, most urgent first:\n");
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct doc_finding *f = &r->findings[i];
-		char head[32], title[sizeof f->title];
-		clean(title, sizeof title, f->title);
+		char head[32];
 		snprintf(head, sizeof head, "%2zu. [%s] ", i + 1, doc_severity_name(f->severity));
-		wrap(out, "", head, title, 100);
+		wrap(out, "", head, f->title, 100);
 		wrap(out, "      ", "", f->detail, 100);
 		wrap(out, "      ", "Fix: ", f->fix, 100);
 	}
