@@ -198,15 +198,23 @@ static int cmp_finding(const void *a, const void *b)
 	return strcmp(x->title, y->title);
 }
 
-static const char fix_ports[] =
-	"Reuse connections (HTTP keep-alive, a connection pool) instead of opening one per request, or let "
-	"the server close first where the protocol allows; widen net.ipv4.ip_local_port_range (e.g. "
-	"\"1024 65535\", with your own services' ports listed in net.ipv4.ip_local_reserved_ports); spread "
-	"connections over more source addresses. net.ipv4.tcp_tw_reuse=1 lets connect() take over a "
-	"TIME_WAIT port to the same destination once it is older than tcp_tw_reuse_delay (1 s): for "
-	"outgoing connections only, and only with tcp_timestamps on both ends. Never tcp_tw_recycle: it "
-	"broke clients behind NAT and was removed in Linux 4.12. SO_LINGER {on, 0} skips TIME_WAIT by "
-	"resetting the connection, losing unsent data and TIME_WAIT's protection: only with care.";
+static void fix_ports(char *buf, size_t cap, const struct doc_report *r)
+{
+	snprintf(buf, cap,
+		 "Reuse connections (HTTP keep-alive, a connection pool) instead of opening one per request, or "
+		 "let the server close first where the protocol allows; ");
+	if (r->range_size < 60000)
+		cat(buf, cap,
+		    "widen net.ipv4.ip_local_port_range (now %zu ports; e.g. \"1024 65535\", with your own "
+		    "services' ports listed in net.ipv4.ip_local_reserved_ports); ",
+		    r->range_size);
+	cat(buf, cap,
+	    "spread connections over more source addresses. net.ipv4.tcp_tw_reuse=1 lets connect() take over a "
+	    "TIME_WAIT port to the same destination once it is older than tcp_tw_reuse_delay (1 s): for "
+	    "outgoing connections only, and only with tcp_timestamps on both ends. Never tcp_tw_recycle: it "
+	    "broke clients behind NAT and was removed in Linux 4.12. SO_LINGER {on, 0} skips TIME_WAIT by "
+	    "resetting the connection, losing unsent data and TIME_WAIT's protection: only with care.");
+}
 
 static void findings_cw(const struct doc_report *r, struct doc_report *w)
 {
@@ -233,18 +241,23 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 		else
 			snprintf(f->title, sizeof f->title, "%zu socket%s in CLOSE_WAIT held by a process not visible (uid %u)",
 				 g->count, g->count == 1 ? "" : "s", g->uid);
-		snprintf(f->detail, sizeof f->detail,
-			 "The peer closed (its FIN arrived) and the program has not called close(): CLOSE_WAIT lasts "
-			 "until it does. Local %s%s, from %zu peer address%s (most: %s, %zu)",
+		snprintf(f->detail, sizeof f->detail, "%s Local %s%s, from %zu peer address%s (most: %s, %zu)",
+			 g->proc == -2 ? "The peer closed (its FIN arrived) while the connection waited in the "
+					 "listener's accept queue: the program never accept()ed it, so it cannot close() "
+					 "it."
+				       : "The peer closed (its FIN arrived) and the program has not called close(): "
+					 "CLOSE_WAIT lasts until it does.",
 			 local, g->nlocal > 1 ? " and others" : "", g->npeers, g->npeers == 1 ? "" : "es", peer,
 			 g->peer_count);
 		if (g->has_quiet)
-			cat(f->detail, sizeof f->detail, "; the oldest has been in CLOSE_WAIT at least %.0f s",
-			    g->quiet_max_s);
+			cat(f->detail, sizeof f->detail, "; the oldest has been in CLOSE_WAIT at least %.*f s",
+			    g->quiet_max_s < 10 ? 1 : 0, g->quiet_max_s);
 		if (g->seen_max_s > 0)
 			cat(f->detail, sizeof f->detail, "; seen in CLOSE_WAIT for %.0f s across samples", g->seen_max_s);
 		cat(f->detail, sizeof f->detail, ".");
-		if (g->eof_unread == g->count)
+		if (g->proc == -2)
+			; /* nobody could read them */
+		else if (g->eof_unread == g->count)
 			cat(f->detail, sizeof f->detail,
 			    " The program has not even read to the end of %s (recv() would return 0): it is not "
 			    "reading these sockets at all",
@@ -261,6 +274,8 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 			cat(f->detail, sizeof f->detail, "; %llu bytes of data received and never read",
 			    (unsigned long long)g->unread);
 		if (g->proc != -2)
+			cat(f->detail, sizeof f->detail, ".");
+		else if (g->unread)
 			cat(f->detail, sizeof f->detail, ".");
 		char ka[64];
 		duration_text(ka, sizeof ka, (double)r->ka_time);
@@ -356,7 +371,7 @@ static void findings_ports(const struct doc_report *r, struct doc_report *w)
 			cat(f->detail, sizeof f->detail,
 			    " tcp_tw_reuse applies here: connect() takes over TIME_WAIT ports older than %ld ms.",
 			    r->tw_reuse_delay_ms > 0 ? r->tw_reuse_delay_ms : 1000);
-		snprintf(f->fix, sizeof f->fix, "%s", fix_ports);
+		fix_ports(f->fix, sizeof f->fix, r);
 	}
 }
 
@@ -496,7 +511,7 @@ static void sysctl_meanings(const struct doc_sample *s, struct doc_report *r)
 			if (i == SC_TW_RECYCLE && s->sc[i].err == ENOENT)
 				snprintf(m, cap, "absent: removed in Linux 4.12 (it broke clients behind NAT); good");
 			else if (i == SC_TW_REUSE_DELAY && s->sc[i].err == ENOENT)
-				snprintf(m, cap, "absent (before Linux 6.13): a TIME_WAIT port is reusable after 1 s");
+				snprintf(m, cap, "absent (an older kernel): tcp_tw_reuse takes a TIME_WAIT port after 1 s");
 			else
 				snprintf(m, cap, "unreadable: %s", strerror(s->sc[i].err));
 			continue;

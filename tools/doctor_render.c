@@ -123,8 +123,8 @@ void doc_render_text(FILE *out, const struct doc_sample *s, const struct doc_rep
 	fprintf(out, "ebb doctor: %s at %s", s->host, when);
 	if (r->sample_no > 1)
 		fprintf(out, ", sample %d (%.1f s after the previous)", r->sample_no, r->interval_s);
-	fprintf(out, "\n%zu TCP sockets (%zu IPv4, %zu IPv6) from %s; %zu processes hold sockets\n\n", r->total, r->v4,
-		r->v6, s->source ? s->source : "?", s->nprocs);
+	fprintf(out, "\n%zu TCP sockets (%zu IPv4, %zu IPv6) from %s; %zu process%s hold%s sockets\n\n", r->total,
+		r->v4, r->v6, s->source ? s->source : "?", s->nprocs, s->nprocs == 1 ? "" : "es", s->nprocs == 1 ? "s" : "");
 
 	fprintf(out, "State counts (what netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}' prints):\n");
 	int order[DOC_NSTATES];
