@@ -297,7 +297,7 @@ static void analysis(void)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	REQUIRE(out);
-	struct doc_render_opts o = {10, 1};
+	struct doc_render_opts o = {10, 1, 1};
 	doc_render_json(out, &s, &r, &o);
 	fclose(out);
 	CHECK(strstr(buf, "\"command\": \"leak\\u001b\\\"y\\ufffd\""));
@@ -344,7 +344,7 @@ static void empty_host(void)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	REQUIRE(out);
-	struct doc_render_opts o = {0, 0};
+	struct doc_render_opts o = {0, 0, 1};
 	doc_render_json(out, &s, &r, &o);
 	doc_render_text(out, &s, &r, &o);
 	fclose(out);

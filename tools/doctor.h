@@ -280,6 +280,7 @@ double doc_rate_from_tw(const uint32_t *expires_ms, size_t n, double *window_s);
 struct doc_render_opts {
 	int top;    /* rows per table; 0 = all */
 	int pretty; /* JSON: indented (else one line) */
+	int notes;  /* text: end with the notes (stderr has them too) */
 };
 
 void doc_render_text(FILE *out, const struct doc_sample *s, const struct doc_report *r,

@@ -216,7 +216,7 @@ static void fix_ports(char *buf, size_t cap, const struct doc_report *r)
 	    "resetting the connection, losing unsent data and TIME_WAIT's protection: only with care.");
 }
 
-static void findings_cw(const struct doc_report *r, struct doc_report *w)
+static void findings_cw(struct doc_report *r)
 {
 	size_t shown = 0;
 	for (size_t i = 0; i < r->ncw && shown < 5; i++, shown++) {
@@ -226,7 +226,7 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 			sev = SEV_WARNING;
 		if (g->count >= 500 || g->seen_max_s >= 300 || (g->has_quiet && g->quiet_max_s >= 3600))
 			sev = SEV_CRITICAL;
-		struct doc_finding *f = add_finding(w, sev, (double)g->count);
+		struct doc_finding *f = add_finding(r, sev, (double)g->count);
 		if (!f)
 			return;
 		char local[80], peer[80];
@@ -255,30 +255,33 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 		if (g->seen_max_s > 0)
 			cat(f->detail, sizeof f->detail, "; seen in CLOSE_WAIT for %.0f s across samples", g->seen_max_s);
 		cat(f->detail, sizeof f->detail, ".");
-		if (g->proc == -2)
-			; /* nobody could read them */
-		else if (g->eof_unread == g->count)
-			cat(f->detail, sizeof f->detail,
-			    " The program has not even read to the end of %s (recv() would return 0): it is not "
-			    "reading these sockets at all",
-			    g->count == 1 ? "it" : "them");
-		else if (g->eof_unread)
-			cat(f->detail, sizeof f->detail,
-			    " %zu of them not read to the end (recv() would return 0); the others were: the program "
-			    "saw the end of the stream and still did not close()",
-			    g->eof_unread);
-		else
-			cat(f->detail, sizeof f->detail,
-			    " The program read to the end of each (recv() returned 0) and still did not close()");
-		if (g->unread)
-			cat(f->detail, sizeof f->detail, "; %llu bytes of data received and never read",
+		if (g->proc != -2) { /* what the program did read tells where it stopped */
+			if (g->eof_unread == g->count)
+				cat(f->detail, sizeof f->detail,
+				    " The program has not even read to the end of %s (recv() would return 0): it is "
+				    "not reading these sockets at all",
+				    g->count == 1 ? "it" : "them");
+			else if (g->eof_unread)
+				cat(f->detail, sizeof f->detail,
+				    " %zu of them not read to the end (recv() would return 0); the others were: the "
+				    "program saw the end of the stream and still did not close()",
+				    g->eof_unread);
+			else
+				cat(f->detail, sizeof f->detail,
+				    " The program read to the end of each (recv() returned 0) and still did not close()");
+			if (g->unread)
+				cat(f->detail, sizeof f->detail, "; %llu bytes of data received and never read",
+				    (unsigned long long)g->unread);
+			cat(f->detail, sizeof f->detail, ".");
+		} else if (g->unread) {
+			cat(f->detail, sizeof f->detail, " %llu bytes of data arrived and were never read.",
 			    (unsigned long long)g->unread);
-		if (g->proc != -2)
-			cat(f->detail, sizeof f->detail, ".");
-		else if (g->unread)
-			cat(f->detail, sizeof f->detail, ".");
+		}
 		char ka[64];
-		duration_text(ka, sizeof ka, (double)r->ka_time);
+		if (r->ka_time >= 0)
+			duration_text(ka, sizeof ka, (double)r->ka_time);
+		else
+			snprintf(ka, sizeof ka, "unknown");
 		if (g->proc == -2)
 			snprintf(f->fix, sizeof f->fix,
 				 "The program listening on %s does not accept() them (fast enough, or at all): their "
@@ -296,7 +299,7 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 				 g->proc == -1 ? " Run as root to see which process holds them." : "");
 	}
 	if (r->ncw > shown) {
-		struct doc_finding *f = add_finding(w, SEV_INFO, 0);
+		struct doc_finding *f = add_finding(r, SEV_INFO, 0);
 		if (f) {
 			snprintf(f->title, sizeof f->title, "%zu more processes hold CLOSE_WAIT sockets", r->ncw - shown);
 			snprintf(f->detail, sizeof f->detail, "See the CLOSE_WAIT table (--top 0 lists them all).");
@@ -305,7 +308,7 @@ static void findings_cw(const struct doc_report *r, struct doc_report *w)
 	}
 }
 
-static void findings_ports(const struct doc_report *r, struct doc_report *w)
+static void findings_ports(struct doc_report *r)
 {
 	size_t shown = 0;
 	for (size_t i = 0; i < r->ndests && shown < 5; i++) {
@@ -328,7 +331,7 @@ static void findings_ports(const struct doc_report *r, struct doc_report *w)
 		if (!sev)
 			continue;
 		shown++;
-		struct doc_finding *f = add_finding(w, sev, d->use_pct);
+		struct doc_finding *f = add_finding(r, sev, d->use_pct);
 		if (!f)
 			return;
 		char dst[80], src[80];
@@ -375,7 +378,7 @@ static void findings_ports(const struct doc_report *r, struct doc_report *w)
 	}
 }
 
-static void findings_tw(const struct doc_report *r, struct doc_report *w)
+static void findings_tw(struct doc_report *r)
 {
 	size_t shown = 0;
 	for (size_t i = 0; i < r->ntw && shown < 3; i++) {
@@ -386,7 +389,7 @@ static void findings_tw(const struct doc_report *r, struct doc_report *w)
 		/* One client address with many ports in our TIME_WAIT: a proxy or
 		 * a NAT load balancer, whose ports toward us are few. */
 		int lb = g->count >= 28232 / 4;
-		struct doc_finding *f = add_finding(w, lb ? SEV_WARNING : SEV_INFO, (double)g->count);
+		struct doc_finding *f = add_finding(r, lb ? SEV_WARNING : SEV_INFO, (double)g->count);
 		if (!f)
 			return;
 		char local[80], peer[80];
@@ -414,7 +417,7 @@ static void findings_tw(const struct doc_report *r, struct doc_report *w)
 	}
 	if (r->max_tw_buckets > 0 && (double)r->tw_total >= 0.8 * (double)r->max_tw_buckets) {
 		int full = r->tw_total >= (size_t)r->max_tw_buckets;
-		struct doc_finding *f = add_finding(w, full ? SEV_CRITICAL : SEV_WARNING, (double)r->tw_total);
+		struct doc_finding *f = add_finding(r, full ? SEV_CRITICAL : SEV_WARNING, (double)r->tw_total);
 		if (f) {
 			snprintf(f->title, sizeof f->title, "%zu TIME_WAIT records against tcp_max_tw_buckets %ld", r->tw_total,
 				 r->max_tw_buckets);
@@ -428,14 +431,13 @@ static void findings_tw(const struct doc_report *r, struct doc_report *w)
 	}
 }
 
-static void findings_misc(const struct doc_sample *s, const struct doc_report *r, struct doc_report *w)
+static void findings_misc(struct doc_report *r)
 {
-	(void)s;
 	for (size_t i = 0; i < r->nfw2 && i < 3; i++) {
 		const struct doc_peer_group *g = &r->fw2[i];
 		if (g->count < 10)
 			continue;
-		struct doc_finding *f = add_finding(w, SEV_WARNING, (double)g->count);
+		struct doc_finding *f = add_finding(r, SEV_WARNING, (double)g->count);
 		if (!f)
 			return;
 		char peer[80];
@@ -454,7 +456,7 @@ static void findings_misc(const struct doc_sample *s, const struct doc_report *r
 	}
 	for (size_t i = 0; i < r->nlfull; i++) {
 		const struct doc_listen_full *l = &r->lfull[i];
-		struct doc_finding *f = add_finding(w, SEV_WARNING, (double)l->queued);
+		struct doc_finding *f = add_finding(r, SEV_WARNING, (double)l->queued);
 		if (!f)
 			return;
 		char local[80];
@@ -475,7 +477,7 @@ static void findings_misc(const struct doc_sample *s, const struct doc_report *r
 			 r->somaxconn);
 	}
 	if (r->tw_recycle > 0) {
-		struct doc_finding *f = add_finding(w, SEV_CRITICAL, 0);
+		struct doc_finding *f = add_finding(r, SEV_CRITICAL, 0);
 		if (f) {
 			snprintf(f->title, sizeof f->title, "net.ipv4.tcp_tw_recycle is on");
 			snprintf(f->detail, sizeof f->detail,
@@ -485,7 +487,7 @@ static void findings_misc(const struct doc_sample *s, const struct doc_report *r
 		}
 	}
 	if (r->tw_reuse == 1 && r->timestamps == 0) {
-		struct doc_finding *f = add_finding(w, SEV_INFO, 0);
+		struct doc_finding *f = add_finding(r, SEV_INFO, 0);
 		if (f) {
 			snprintf(f->title, sizeof f->title, "tcp_tw_reuse=1 has no effect: tcp_timestamps is 0");
 			snprintf(f->detail, sizeof f->detail,
@@ -573,7 +575,10 @@ static void sysctl_meanings(const struct doc_sample *s, struct doc_report *r)
 		case SC_KEEPALIVE_PROBES: {
 			char t[64];
 			double total = (double)r->ka_time + (double)r->ka_intvl * (double)r->ka_probes;
-			duration_text(t, sizeof t, total);
+			if (r->ka_time < 0 || r->ka_intvl < 0 || r->ka_probes < 0)
+				snprintf(t, sizeof t, "(unknown)");
+			else
+				duration_text(t, sizeof t, total);
 			snprintf(m, cap, "unanswered probes before the connection is dropped: a dead peer is noticed after %s",
 				 t);
 			break;
@@ -1051,10 +1056,10 @@ int doc_analyze(const struct doc_sample *s, struct doc_history *hist, struct doc
 		goto out;
 	sysctl_meanings(s, r);
 
-	findings_cw(r, r);
-	findings_ports(r, r);
-	findings_tw(r, r);
-	findings_misc(s, r, r);
+	findings_cw(r);
+	findings_ports(r);
+	findings_tw(r);
+	findings_misc(r);
 	if (!r->nfindings) {
 		struct doc_finding *f = add_finding(r, SEV_INFO, 0);
 		if (!f)

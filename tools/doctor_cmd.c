@@ -133,10 +133,12 @@ int cmd_doctor(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct doc_render_opts ro = {top, !watch};
+	int rc = 0, tty = isatty(STDOUT_FILENO);
+	/* Notes go to stderr; a live view that clears the screen repeats
+	 * them at its foot. */
+	struct doc_render_opts ro = {top, !watch, watch && tty};
 	struct doc_history hist = {0};
 	char *last_notes = NULL;
-	int rc = 0, tty = isatty(STDOUT_FILENO);
 	double next = 0;
 	for (long n = 1; !count || n <= count; n++) {
 		struct doc_sample s;

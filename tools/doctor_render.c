@@ -261,7 +261,7 @@ void doc_render_text(FILE *out, const struct doc_sample *s, const struct doc_rep
 		wrap(out, "      ", "", f->detail, 100);
 		wrap(out, "      ", "Fix: ", f->fix, 100);
 	}
-	for (size_t i = 0; i < s->nnotes; i++)
+	for (size_t i = 0; o->notes && i < s->nnotes; i++)
 		wrap(out, "", "Note: ", s->notes[i], 100);
 }
 
