@@ -28,6 +28,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace here"
+ip netns exec "$ns" true 2>/dev/null || skip "cannot enter a network namespace here"
 in_ns() { ip netns exec "$ns" "$@"; }
 fail() { echo "FAIL: $*"; [ -f "$dir/out.txt" ] && cat "$dir/out.txt"; exit 1; }
 # Wait (at most 10 s) for a condition.

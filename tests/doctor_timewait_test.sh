@@ -37,6 +37,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 ip netns add "$c" 2>/dev/null || skip "cannot create a network namespace here"
 ip netns add "$s" 2>/dev/null || skip "cannot create a second network namespace here"
+ip netns exec "$c" true 2>/dev/null || skip "cannot enter a network namespace here"
 in_c() { ip netns exec "$c" "$@"; }
 in_s() { ip netns exec "$s" "$@"; }
 fail() { echo "FAIL: $*"; [ -f "$dir/out.txt" ] && cat "$dir/out.txt"; exit 1; }
