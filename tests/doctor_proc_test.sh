@@ -34,7 +34,7 @@ awk 'BEGIN {
 } > "$root/net/tcp6"
 printf '40000\t42999\n' > "$root/sys/net/ipv4/ip_local_port_range"
 echo "40000-40009" > "$root/sys/net/ipv4/ip_local_reserved_ports"
-for kv in tcp_fin_timeout=60 tcp_tw_reuse=2 tcp_timestamps=1 tcp_max_tw_buckets=131072 \
+for kv in tcp_fin_timeout=60 tcp_tw_reuse=2 tcp_timestamps=1 tcp_max_tw_buckets=131072 tcp_rfc1337=0 \
 	tcp_keepalive_time=7200 tcp_keepalive_intvl=75 tcp_keepalive_probes=9; do
 	echo "${kv#*=}" > "$root/sys/net/ipv4/${kv%%=*}"
 done

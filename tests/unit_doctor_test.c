@@ -211,8 +211,8 @@ static void host(struct doc_sample *s, int extra)
 	s->mono = 1000 + extra;
 	s->source = "test";
 	snprintf(s->host, sizeof s->host, "testhost");
-	const char *vals[SC_N] = {"40000 42999", "40000-40009", "60", "0", NULL, "1", "131072", "7200", "75", "9",
-				  "4096", "2048", NULL};
+	const char *vals[SC_N] = {"40000 42999", "40000-40009", "60", "0", NULL, "1", "131072", "0", "7200", "75",
+				  "9", "4096", "2048", NULL};
 	for (int i = 0; i < SC_N; i++) {
 		s->sc[i].name = "net.test";
 		s->sc[i].value = vals[i] ? strdup(vals[i]) : NULL;

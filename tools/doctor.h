@@ -81,6 +81,7 @@ enum {
 	SC_TW_REUSE_DELAY,
 	SC_TIMESTAMPS,
 	SC_MAX_TW_BUCKETS,
+	SC_RFC1337,
 	SC_KEEPALIVE_TIME,
 	SC_KEEPALIVE_INTVL,
 	SC_KEEPALIVE_PROBES,
@@ -244,7 +245,7 @@ struct doc_report {
 	int have_range;
 	size_t range_size, reserved, listen_in_range, capacity;
 	size_t ports_in_use_any; /* distinct range ports held toward any destination */
-	long tw_reuse, timestamps, max_tw_buckets, fin_timeout, tw_reuse_delay_ms;
+	long tw_reuse, timestamps, max_tw_buckets, fin_timeout, tw_reuse_delay_ms, rfc1337;
 	long ka_time, ka_intvl, ka_probes, somaxconn, syn_backlog, tw_recycle;
 	size_t cw_total;
 	struct doc_cw_group *cw;

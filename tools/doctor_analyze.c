@@ -560,6 +560,12 @@ static void sysctl_meanings(const struct doc_sample *s, struct doc_report *r)
 				 "TIME_WAIT records kept at most (now %zu, %.0f%%); past it new ones are dropped at once",
 				 r->tw_total, r->max_tw_buckets > 0 ? 100.0 * (double)r->tw_total / (double)r->max_tw_buckets : 0);
 			break;
+		case SC_RFC1337:
+			snprintf(m, cap, "%s",
+				 r->rfc1337 > 0 ? "on: a TIME_WAIT record ignores RSTs and lasts its 60 s"
+						: "off (the default): a RST ends a TIME_WAIT record early (RFC 1337's "
+						  "TIME_WAIT assassination), so counts can dip below the closes");
+			break;
 		case SC_KEEPALIVE_TIME: {
 			char t[64];
 			duration_text(t, sizeof t, (double)r->ka_time);
@@ -1010,6 +1016,7 @@ int doc_analyze(const struct doc_sample *s, struct doc_history *hist, struct doc
 	r->tw_reuse_delay_ms = sc_long(s, SC_TW_REUSE_DELAY);
 	r->timestamps = sc_long(s, SC_TIMESTAMPS);
 	r->max_tw_buckets = sc_long(s, SC_MAX_TW_BUCKETS);
+	r->rfc1337 = sc_long(s, SC_RFC1337);
 	r->fin_timeout = sc_long(s, SC_FIN_TIMEOUT);
 	r->ka_time = sc_long(s, SC_KEEPALIVE_TIME);
 	r->ka_intvl = sc_long(s, SC_KEEPALIVE_INTVL);

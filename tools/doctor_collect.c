@@ -603,6 +603,7 @@ static const struct {
 	[SC_TW_REUSE_DELAY] = {"net.ipv4.tcp_tw_reuse_delay", 1},
 	[SC_TIMESTAMPS] = {"net.ipv4.tcp_timestamps", 0},
 	[SC_MAX_TW_BUCKETS] = {"net.ipv4.tcp_max_tw_buckets", 0},
+	[SC_RFC1337] = {"net.ipv4.tcp_rfc1337", 0},
 	[SC_KEEPALIVE_TIME] = {"net.ipv4.tcp_keepalive_time", 0},
 	[SC_KEEPALIVE_INTVL] = {"net.ipv4.tcp_keepalive_intvl", 0},
 	[SC_KEEPALIVE_PROBES] = {"net.ipv4.tcp_keepalive_probes", 0},
