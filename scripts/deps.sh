@@ -11,6 +11,10 @@ have valgrind || need="$need valgrind"
 have python3 || need="$need python3"
 # lwIP for lwip/interop_test.c and bench/lwip_bench.c (headers and liblwip.so).
 [ -e /usr/include/lwip/lwip/tcp.h ] || need="$need liblwip-dev"
+# ebb doctor's tests: network namespaces and veth (ip), the seeds'
+# netstat | awk line to compare with (netstat).
+have ip || need="$need iproute2"
+have netstat || need="$need net-tools"
 if [ -n "$need" ]; then
 	echo "installing:$need"
 	SUDO=""

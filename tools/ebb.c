@@ -26,6 +26,15 @@ static const char usage[] =
 	"                       the demo's hosts at a moment of virtual time (default 2 s, when\n"
 	"                       TIME-WAIT is held): ss -tan rows, -o timers and ages, -s the\n"
 	"                       summary, --leaks the CLOSE_WAIT / FIN_WAIT2 leak report\n"
+	"  doctor [--json] [--watch SECONDS [--count N]] [--top N] [--proc]\n"
+	"                       this Linux host's own TCP sockets (no ebb stack): the state counts\n"
+	"                       of netstat -n | awk, CLOSE_WAIT by process (pid, command, count),\n"
+	"                       TIME_WAIT by endpoint and who closed first, ephemeral ports per\n"
+	"                       destination and when connect() would fail with EADDRNOTAVAIL, the\n"
+	"                       sysctls that matter, findings ranked with their fixes; --json one\n"
+	"                       document (one line per sample with --watch), --watch resamples every\n"
+	"                       SECONDS (--count N samples), --top rows per table (0: all), --proc\n"
+	"                       reads /proc/net/tcp instead of netlink; root sees every process\n"
 	"  help                 this text\n";
 
 int main(int argc, char **argv)
@@ -42,6 +51,8 @@ int main(int argc, char **argv)
 		return cmd_ss(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ladder"))
 		return cmd_ladder(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "doctor"))
+		return cmd_doctor(argc - 1, argv + 1);
 	fprintf(stderr, "ebb: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }
