@@ -170,6 +170,8 @@ static int name_of(struct seg_test *t, int fd, int peer, uint32_t *ip, uint16_t 
 {
 	struct sockaddr_in a;
 	memset(&a, 0xee, sizeof a);
+	*ip = 0; /* defined even when the call fails */
+	*port = 0;
 	*len = sizeof a;
 	int r = peer ? ebb_getpeername(t->s, fd, (struct sockaddr *)&a, len)
 		     : ebb_getsockname(t->s, fd, (struct sockaddr *)&a, len);
