@@ -184,7 +184,9 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(IpInHdrErrors, "IP packets with a malformed header")             \
 	X(IpInAddrErrors, "IP packets not for a local address")            \
 	X(IpInUnknownProtos, "IP packets not TCP")                         \
-	X(IpInCsumErrors, "IP headers with a bad checksum")                \
+	X(IpInCsumErrors, "IP headers with a bad checksum (IpInHdrErrors too)") \
+	X(IpInTruncatedPkts, "IP packets shorter than their total length")  \
+	X(IpInSrcRouteDrops, "IP packets with a source route option dropped") \
 	X(IpFragDrops, "IP fragments dropped (ebb does not reassemble)")   \
 	X(IpOutRequests, "IP packets sent")                                \
 	X(TCPOptErrs, "TCP segments with malformed options")               \

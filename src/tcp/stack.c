@@ -203,7 +203,15 @@ int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_
 	case EBB_WIRE_OK:
 		break;
 	case EBB_WIRE_IPCSUM:
+		/* As Linux: a bad header checksum is a header error too. */
 		CTR(s, IpInCsumErrors);
+		CTR(s, IpInHdrErrors);
+		return -EBADMSG;
+	case EBB_WIRE_TRUNC:
+		CTR(s, IpInTruncatedPkts);
+		return -EBADMSG;
+	case EBB_WIRE_SRCROUTE:
+		CTR(s, IpInSrcRouteDrops);
 		return -EBADMSG;
 	case EBB_WIRE_FRAG:
 		CTR(s, IpFragDrops);

@@ -42,9 +42,11 @@ enum ebb_wire_err {
 	EBB_WIRE_SHORT,       /* shorter than a header */
 	EBB_WIRE_VERSION,     /* not IPv4 */
 	EBB_WIRE_IHL,         /* IP header length < 5 words or past the end */
-	EBB_WIRE_TOTLEN,      /* total length below the header or above the frame */
+	EBB_WIRE_TOTLEN,      /* total length below the header */
+	EBB_WIRE_TRUNC,       /* total length above the frame: truncated in transit */
 	EBB_WIRE_IPCSUM,      /* IP header checksum */
-	EBB_WIRE_IPOPT,       /* malformed or refused IP option */
+	EBB_WIRE_IPOPT,       /* malformed IP option */
+	EBB_WIRE_SRCROUTE,    /* a source route option (refused) */
 	EBB_WIRE_FRAG,        /* a fragment (not reassembled) */
 	EBB_WIRE_PROTO,       /* not TCP */
 	EBB_WIRE_DOFF,        /* TCP data offset < 5 words or past the end */
