@@ -179,6 +179,8 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(TCPRstOutOfWindow, "RSTs outside the window dropped")            \
 	X(TCPRstIgnoredTimeWait, "RSTs ignored in TIME_WAIT (RFC 1337)")   \
 	X(TCPSynFinDrop, "segments with SYN and FIN dropped")              \
+	X(TCPNoAckDrop, "segments without ACK, SYN or RST dropped (RFC 9293)") \
+	X(TCPWinScaleClamped, "window scale above 14 received: 14 used (RFC 7323 2.3)") \
 	X(TCPNoPort, "segments for no connection or listener")            \
 	X(IpInReceives, "IP packets handed to the stack")                  \
 	X(IpInHdrErrors, "IP packets with a malformed header")             \

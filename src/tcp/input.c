@@ -520,6 +520,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	/* Fifth, check the ACK field: "if the ACK bit is off, drop the
 	 * segment and return" -- no reply, even to a duplicate. */
 	if (!(seg->flags & EBB_TH_ACK)) {
+		CTR(s, TCPNoAckDrop);
 		t->ack_now = 0;
 		return;
 	}

@@ -247,6 +247,8 @@ int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_
 		return -EBADMSG;
 	}
 	CTR(s, InSegs);
+	if (seg.opt.ws_clamped)
+		CTR(s, TCPWinScaleClamped); /* RFC 7323 §2.3 "SHOULD log the error" */
 	ebb__tcp_input(s, &ip, &seg);
 	return 0;
 }

@@ -124,7 +124,10 @@ int ebb__tcp_opts_parse(const uint8_t *p, size_t len, int is_syn, struct ebb_tcp
 			break;
 		case EBB_OPT_WS:
 			if (olen == 3 && is_syn) {
+				/* RFC 7323 §2.3: above 14, "MUST use 14" (and log:
+				 * the stack counts ws_clamped). */
 				o->has_ws = 1;
+				o->ws_clamped = v[0] > 14;
 				o->wscale = v[0] > 14 ? 14 : v[0];
 			}
 			break;

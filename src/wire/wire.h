@@ -70,6 +70,7 @@ struct ebb_sack_block {
 
 struct ebb_tcp_opts {
 	uint8_t has_mss : 1, has_ws : 1, sack_perm : 1, has_ts : 1;
+	uint8_t ws_clamped : 1; /* the option said more than 14 */
 	uint8_t wscale;   /* clamped to 14 (RFC 7323 §2.3) */
 	uint16_t mss;
 	uint32_t tsval, tsecr;
