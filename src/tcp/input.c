@@ -95,11 +95,28 @@ static int enter_fin_wait2(struct ebb_stack *s, struct tcb *t)
 	return 1;
 }
 
+/* RFC 7323 §4.3 (2): TS.Recent takes the TSval of a segment that
+ * covers Last.ACK.sent -- once the segment has proved acceptable.  Its
+ * sequence number passing the window test is not enough: a segment
+ * dropped later (no ACK bit, an ACK beyond SND.NXT or below SND.UNA -
+ * MAX.SND.WND) is exactly what a blind attacker can land in the window,
+ * and a far-future TSval made TS.Recent would have PAWS reject every
+ * segment of the real peer from then on.  Linux likewise stores it only
+ * after the ACK checks (tcp_ack's FLAG_UPDATE_TS_RECENT). */
+static void ts_recent_update(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg, int ts_update)
+{
+	if (!ts_update)
+		return;
+	t->ts_recent = seg->opt.tsval;
+	t->ts_recent_stamp = s->now;
+}
+
 /* Fifth step for an acceptable ACK in a synchronized state: advance
- * SND.UNA, update the send window, feed RTT and congestion control.
+ * SND.UNA, update the send window, feed RTT and congestion control;
+ * TS.Recent moves once the ACK is found acceptable (ts_update).
  * Returns 0 if the segment must be dropped (TCB kept), 1 to go on, -1 if
  * the TCB is gone. */
-static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg)
+static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg, int ts_update)
 {
 	uint32_t ack = seg->ack;
 
@@ -115,6 +132,7 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 		challenge_ack(s, t);
 		return 0;
 	}
+	ts_recent_update(s, t, seg, ts_update);
 	if (ebb_seq_lt(ack, t->snd_una)) {
 		/* An old ACK: ignore it, keep the text (RFC 9293). */
 		CTR(s, TCPOldAckIgnored);
@@ -382,7 +400,9 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 
 	/* RFC 7323 §5.3 R1-R3 (PAWS), before the sequence check: a segment
 	 * whose TSval is older than TS.Recent is an old duplicate.  RSTs are
-	 * exempt; a TS.Recent idle for over 24 days is no longer valid. */
+	 * exempt; a TS.Recent idle for over 24 days is no longer valid (R3),
+	 * and the segment may replace it. */
+	int ts_stale = 0;
 	if (t->ts_ok && seg->opt.has_ts && !rst && ebb_seq_lt(seg->opt.tsval, t->ts_recent)) {
 		if (s->now - t->ts_recent_stamp < 24ull * 86400 * EBB_NSEC_PER_SEC) {
 			CTR(s, PAWSEstab);
@@ -392,8 +412,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 				CTR(s, TCPACKSkippedSeq);
 			return;
 		}
-		t->ts_recent = seg->opt.tsval;
-		t->ts_recent_stamp = s->now;
+		ts_stale = 1;
 	}
 
 	/* First, check the sequence number.  With a zero window "special
@@ -433,12 +452,11 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 
 	/* RFC 7323 §4.3: TS.Recent follows the segment that covers
-	 * Last.ACK.sent (the left window edge we last acknowledged). */
-	if (t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
-	    ebb_seq_geq(seg->opt.tsval, t->ts_recent)) {
-		t->ts_recent = seg->opt.tsval;
-		t->ts_recent_stamp = s->now;
-	}
+	 * Last.ACK.sent (the left window edge we last acknowledged), judged
+	 * on the segment as it came (before trimming); it is stored only
+	 * once the ACK is found acceptable (ts_recent_update). */
+	int ts_update = t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
+			(ts_stale || ebb_seq_geq(seg->opt.tsval, t->ts_recent));
 
 	/* Trim to the window: drop what lies before RCV.NXT (already
 	 * received) and what lies beyond the right edge. */
@@ -538,6 +556,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 			CTR(s, ListenDrops);
 			return;
 		}
+		ts_recent_update(s, t, seg, ts_update);
 		t->snd_una = seg->ack;
 		t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
 		t->max_snd_wnd = t->snd_wnd;
@@ -559,7 +578,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		 * connect() is called again (Linux): that call returns 0. */
 		if (t->passive)
 			ebb__child_established(s, t);
-	} else if (process_ack(s, t, seg) != 1) {
+	} else if (process_ack(s, t, seg, ts_update) != 1) {
 		return;
 	}
 
