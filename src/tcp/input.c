@@ -207,7 +207,12 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	ebb__cc_ack(s, t, acked);
 
 	if (t->snd_una == t->snd_max) {
-		if (t->rexmt_kind == RX_RTO) {
+		/* Everything acknowledged: no retransmission and no tail loss
+		 * probe is due.  (A TLP left armed here fired on the idle
+		 * connection, armed an RTO, and that RTO cut cwnd to one
+		 * segment: every SACK connection lost its window after each
+		 * burst.) */
+		if (t->rexmt_kind == RX_RTO || t->rexmt_kind == RX_TLP) {
 			t->rexmt_kind = RX_NONE;
 			t->t_rexmt = UINT64_MAX;
 			ebb__timer_update(s, t);
