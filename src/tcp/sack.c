@@ -190,14 +190,14 @@ int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32
 			continue;
 		if (ebb_seq_lt(s, r->start)) {
 			*seq = s;
-			*len = ebb_min_u32(r->start - s, t->snd_mss);
+			*len = ebb_min_u32(r->start - s, ebb__payload_max(t));
 			return 1;
 		}
 		s = r->end; /* inside a SACKed range: skip past it */
 	}
 	if (ebb_seq_lt(s, limit) && ebb_seq_lt(s, t->snd_max)) {
 		*seq = s;
-		*len = ebb_min_u32(t->snd_max - s, t->snd_mss);
+		*len = ebb_min_u32(t->snd_max - s, ebb__payload_max(t));
 		return 1;
 	}
 	return 0;

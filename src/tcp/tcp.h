@@ -510,7 +510,26 @@ struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd);
 int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t);
 uint64_t ebb__keepalive_time(const struct ebb_stack *s, const struct tcb *t);
 
-/* Effective send buffer / receive buffer sizes. */
+/* Payload bytes a data segment sent now may carry.  RFC 6691: the MSS
+ * bounds data and options together.  snd_mss already deducts the
+ * timestamp option every segment carries; SACK blocks ride on a data
+ * segment only while we hold out-of-order data (three blocks fit beside
+ * a timestamp, four without), and then take their room from the data,
+ * as Linux's tcp_current_mss does.  Otherwise such a segment grows past
+ * the peer's MSS and, at full size, past the MTU (DF set: lost on the
+ * path).  snd_mss is at least 48 - 12 (set_snd_mss), so at least 8
+ * bytes remain: a payload size is never zero. */
+static inline uint32_t ebb__payload_max(const struct tcb *t)
+{
+	uint32_t mss = t->snd_mss;
+	if (t->sack_ok && t->nofo) {
+		uint32_t n = t->nofo < (t->ts_ok ? 3u : 4u) ? t->nofo : (t->ts_ok ? 3u : 4u);
+		uint32_t extra = 4 + 8 * n; /* NOP, NOP, kind, length, blocks */
+		mss = mss > extra + 8 ? mss - extra : 8;
+	}
+	return mss;
+}
+
 static inline int ebb__synchronized(int st)
 {
 	return st == EBB_TCP_ESTABLISHED || st == EBB_TCP_FIN_WAIT1 || st == EBB_TCP_FIN_WAIT2 ||
