@@ -289,10 +289,13 @@ struct ebb_config {
 	uint32_t max_tw;          /* 262144: TIME_WAIT records (tcp_max_tw_buckets) */
 	uint32_t ofo_max_ranges;  /* 32: out-of-order ranges per connection */
 	uint32_t closed_log;      /* 1024: ended connections remembered for ebb_conn_outcome */
-	/* Total memory budget (bytes) for socket buffers, TCBs and TIME_WAIT
-	 * records: past it new connections get SYN cookies (or are dropped),
-	 * buffers are refused and the connection reset, the oldest TIME_WAIT
-	 * record makes room.  0: no budget.  Default 1 GiB. */
+	/* Total memory budget (bytes) for socket buffers, TCBs, out-of-order
+	 * and SACK range lists, the lookup table and TIME_WAIT records
+	 * (ebb_stack_memory): past it new connections get SYN cookies (or
+	 * are dropped), socket() fails with ENOBUFS, a connection whose
+	 * buffers do not fit is reset, buffers do not grow, and no new
+	 * TIME_WAIT record is made (README, "Limits").  0: no budget.
+	 * Default 1 GiB. */
 	uint64_t mem_max;
 
 	/* Ephemeral port range, inclusive (ip_local_port_range). */

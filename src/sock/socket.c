@@ -77,9 +77,20 @@ int ebb_socket(struct ebb_stack *s, int domain, int type, int protocol)
 		return -ESOCKTNOSUPPORT; /* no UDP in ebb: Linux would succeed */
 	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
+	/* The connection cap (max_connections counts every TCB: sockets,
+	 * embryonic and orphaned connections) and the memory budget (a TCB
+	 * is the one thing a socket costs before it connects or listens). */
+	if (s->ntcbs >= s->cfg.max_connections) {
+		CTR(s, ConnCapDrops);
+		return -EMFILE;
+	}
+	if (!ebb__mem_ok(s, sizeof(struct tcb))) {
+		CTR(s, TCPMemoryPressures);
+		return -ENOBUFS;
+	}
 	struct tcb *t = ebb__tcb_new(s);
 	if (!t)
-		return s->ntcbs >= s->cfg.max_connections ? -EMFILE : -ENOMEM;
+		return -ENOMEM;
 	int fd = ebb__fd_alloc(s, t);
 	if (fd < 0)
 		ebb__tcb_free(s, t);

@@ -64,12 +64,11 @@ int ebb__established(struct ebb_stack *s, struct tcb *t)
 
 void ebb__enter_time_wait(struct ebb_stack *s, struct tcb *t)
 {
-	/* With no record to make (TIME_WAIT disabled for a test, or a cap of
-	 * zero) the connection simply closes: no TIME-WAIT state is shown.
-	 * ebb__tw_enter counts why. */
-	if (s->cfg.time_wait && !t->no_time_wait && s->cfg.max_tw)
-		ebb__set_state(s, t, EBB_TCP_TIME_WAIT);
+	/* With no record to make (TIME_WAIT disabled for a test, a cap of
+	 * zero, no memory in the budget) the connection simply closes: no
+	 * TIME-WAIT state is shown.  ebb__tw_enter counts why. */
 	if (ebb__tw_enter(s, t) == 0) {
+		ebb__set_state(s, t, EBB_TCP_TIME_WAIT);
 		ebb__tcb_done(s, t, EBB_END_TIME_WAIT);
 		return;
 	}

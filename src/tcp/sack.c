@@ -78,8 +78,10 @@ void ebb__sack_clear(struct tcb *t)
 	t->sacked_bytes = 0;
 }
 
-void ebb__sack_free(struct tcb *t)
+void ebb__sack_free(struct ebb_stack *s, struct tcb *t)
 {
+	if (t->sacked)
+		s->mem -= s->cfg.ofo_max_ranges * sizeof *t->sacked;
 	free(t->sacked);
 	t->sacked = 0;
 	t->nsacked = 0;
@@ -115,9 +117,19 @@ uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_t
 	if (!t->sack_ok || !o->nsack)
 		return 0;
 	if (!t->sacked) {
-		t->sacked = malloc(s->cfg.ofo_max_ranges * sizeof *t->sacked);
+		/* The scoreboard counts against the memory budget; without
+		 * room the blocks are ignored (recovery falls back to
+		 * NewReno's view of duplicate ACKs). */
+		size_t need = s->cfg.ofo_max_ranges * sizeof *t->sacked;
+		if (!ebb__mem_ok(s, need)) {
+			CTR(s, TCPMemoryPressures);
+			CTR(s, TCPSACKDiscard);
+			return 0;
+		}
+		t->sacked = malloc(need);
 		if (!t->sacked)
 			return 0;
+		s->mem += need;
 	}
 	uint32_t before = t->sacked_bytes;
 	for (unsigned b = 0; b < o->nsack; b++) {

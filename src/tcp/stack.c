@@ -132,8 +132,8 @@ void ebb_stack_free(struct ebb_stack *s)
 		if (!t)
 			continue;
 		ebb__tcb_free_buffers(s, t);
-		ebb__ofo_free(t);
-		ebb__sack_free(t);
+		ebb__ofo_free(s, t);
+		ebb__sack_free(s, t);
 		free(t->lsn);
 		free(t);
 	}

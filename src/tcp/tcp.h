@@ -493,7 +493,7 @@ void ebb__sack_blocks(const struct tcb *t, struct ebb_tcp_opts *o);
 uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_tcp_opts *o);
 void ebb__sack_trim(struct tcb *t);
 void ebb__sack_clear(struct tcb *t);
-void ebb__sack_free(struct tcb *t);
+void ebb__sack_free(struct ebb_stack *s, struct tcb *t);
 uint32_t ebb__sack_lost_boundary(const struct tcb *t);
 uint32_t ebb__sack_pipe(const struct tcb *t);
 int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32_t *len);
@@ -503,7 +503,7 @@ int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32
 uint32_t ebb__ofo_store(struct ebb_stack *s, struct tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
 /* After rcv_nxt advanced: commit ranges now contiguous; returns bytes added. */
 uint32_t ebb__ofo_drain(struct ebb_stack *s, struct tcb *t);
-void ebb__ofo_free(struct tcb *t);
+void ebb__ofo_free(struct ebb_stack *s, struct tcb *t);
 
 /* sock/socket.c */
 struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd);
