@@ -193,7 +193,9 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(IpOutRequests, "IP packets sent")                                \
 	X(TCPOptErrs, "TCP segments with malformed options")               \
 	X(EphemeralExhausted, "connect found no free ephemeral port")     \
-	X(ConnCapDrops, "connections refused by the connection cap")
+	X(ConnCapDrops, "connections refused by the connection cap")      \
+	X(TCPSndBufFull, "send() calls cut short by a full send buffer")  \
+	X(TCPDataBeyondWindow, "segments whose data ran past the receive window: excess dropped")
 
 enum ebb_counter {
 #define EBB_X_ENUM(name, doc) EBB_CTR_##name,

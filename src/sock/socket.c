@@ -375,6 +375,8 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	uint32_t n = ebb__ring_write(&t->sndq, buf, (uint32_t)len);
+	if (n < len) /* the send buffer's cap: a short write, or EAGAIN */
+		CTR(s, TCPSndBufFull);
 	if (!n)
 		return -EAGAIN;
 	/* MSG_MORE holds a partial segment back for this call, like a

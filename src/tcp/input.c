@@ -482,7 +482,12 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 	uint32_t right = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv : t->rcv_nxt;
 	if (ebb_seq_gt(seg->seq + seg->len, right)) {
+		/* The receive buffer's cap as the peer sees it: nothing is
+		 * kept past the window we offered (it never exceeds the
+		 * ring's free space), in order or not. */
 		uint32_t keep = ebb_seq_gt(right, seg->seq) ? right - seg->seq : 0;
+		if (keep < seg->len)
+			CTR(s, TCPDataBeyondWindow);
 		seg->len = keep;
 		seg->flags &= (uint8_t)~EBB_TH_FIN; /* the FIN lies beyond the window */
 		t->ack_now = 1;
