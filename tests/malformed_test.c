@@ -957,6 +957,36 @@ static void mss_above_mtu(void)
 	mss_segments("<mss 65535>", 1460, 3000);
 }
 
+/* The smallest payload there is: MSS 1 (raised to 48), timestamps (12
+ * bytes) and three SACK blocks (28 bytes) leave 8 bytes a segment --
+ * Linux's "full set of TCP options and 8 bytes of data" -- never 0. */
+static void mss_1_with_sack_blocks(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1,sackOK,TS val 100 ecr 0>");
+	for (int i = 0; i < 3; i++) {
+		char l[128];
+		snprintf(l, sizeof l, "+0 < P. %d:%d(10) ack 1 win 65535 <nop,nop,TS val %d ecr 0>", 11 + 20 * i,
+			 21 + 20 * i, 101 + i);
+		st_in(&t, l);
+		st_out(&t, "+0 > . 1:1(0) ack 1");
+	}
+	int one = 1;
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one, t.now), 0);
+	CHECK_EQ(ebb_send(t.s, t.fd, "0123456789abcdefghij", 20, 0, t.now), 20);
+	st_out(&t, "+0 > . 1:9(8) ack 1 <nop,nop,TS val * ecr 100,nop,nop,sack 51:61 11:21 31:41>");
+	st_out(&t, "+0 > . 9:17(8) ack 1");
+	st_out(&t, "+0 > P. 17:21(4) ack 1");
+	/* The holes fill: no more blocks, full 36-byte segments again. */
+	st_in(&t, "+0 < P. 1:61(60) ack 21 win 65535 <nop,nop,TS val 104 ecr 0>");
+	st_out(&t, "+0 > . 21:21(0) ack 61");
+	CHECK_EQ(ebb_send(t.s, t.fd, "0123456789abcdefghij0123456789abcdefghij", 40, 0, t.now), 40);
+	st_out(&t, "+0 > . 21:57(36) ack 61");
+	st_out(&t, "+0 > P. 57:61(4) ack 61");
+	st_free(&t);
+}
+
 /* Options that belong on a SYN only (MSS, window scale, SACK-permitted)
  * mean nothing later (RFC 9293 §3.2, RFC 7323 §2.2): ignored. */
 static void syn_options_after_the_syn(void)
@@ -1218,7 +1248,7 @@ TEST_MAIN(RAW_CASES(RAW_T)
 	  T(flags_fin_without_ack), T(flags_ece_cwr_without_ack), T(flags_none_to_listener_and_closed_port),
 	  T(flags_all), T(seq_near_2_32), T(ack_above_snd_nxt), T(ack_above_snd_nxt_pure),
 	  T(ack_below_snd_una_minus_max_wnd), T(ack_old_but_acceptable), T(wscale_15), T(wscale_255), T(mss_0),
-	  T(mss_1), T(mss_47), T(mss_below_option_overhead), T(mss_above_mtu), T(syn_options_after_the_syn),
+	  T(mss_1), T(mss_47), T(mss_below_option_overhead), T(mss_above_mtu), T(mss_1_with_sack_blocks), T(syn_options_after_the_syn),
 	  T(syn_repeated_options), T(repeated_timestamps), T(syn_option_malformed_to_listener),
 	  T(tcp_checksum_0000_when_correct), T(tcp_checksum_ffff_equals_0000), T(sack_block_above_snd_nxt),
 	  T(sack_block_straddles_snd_nxt), T(sack_block_below_snd_una), T(sack_block_ends_at_snd_una),
