@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 
+#include "rawseg.h"
 #include "segcheck.h"
 #include "tcp/tcp.h"
 #include "wirebuild.h"
@@ -244,32 +245,6 @@ static void mx_check_healthy(struct mx *m, const struct snap *before, uint32_t a
 /* ------------------------------------------------------------------ */
 /* Raw packets: built like st_in's, then edited byte by byte. */
 
-/* A segment from the peer (198.18.0.2:`sport`) to ebb's port: `opt`
- * (a multiple of 4 bytes) as its options, `len` payload bytes holding
- * their relative sequence numbers as st_in's do.  Returns the length. */
-static size_t raw_seg(const struct seg_test *t, uint8_t *pkt, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
-		      uint32_t len, const uint8_t *opt, size_t optlen)
-{
-	struct ebb_seg_out o;
-	memset(&o, 0, sizeof o);
-	o.src = ST_REMOTE_IP;
-	o.dst = ST_LOCAL_IP;
-	o.sport = sport;
-	o.dport = t->local_port;
-	o.seq = t->remote_isn + seq;
-	o.ack = (t->have_local_isn ? t->local_isn : 0) + ack;
-	o.flags = flags;
-	o.wnd = 65535;
-	o.ttl = 64;
-	o.ip_id = 0x4242;
-	uint8_t *op = pkt + EBB_SEG_OPT_OFF;
-	if (optlen)
-		memcpy(op, opt, optlen);
-	for (uint32_t i = 0; i < len; i++)
-		op[optlen + i] = (uint8_t)(seq + i);
-	return ebb__seg_build(pkt, &o, optlen, len);
-}
-
 /* A segment of the connection: the timestamp option first when in use,
  * then `opt`. */
 static size_t mx_build(struct mx *m, uint8_t *pkt, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
@@ -285,7 +260,7 @@ static size_t mx_build(struct mx *m, uint8_t *pkt, uint8_t flags, uint32_t seq, 
 		optlen = sizeof o - ol;
 	if (optlen)
 		memcpy(o + ol, opt, optlen);
-	return raw_seg(&m->t, pkt, m->t.remote_port, flags, seq, ack, len, o, ol + optlen);
+	return st_raw_seg(&m->t, pkt, m->t.remote_port, flags, seq, ack, len, o, ol + optlen);
 }
 
 /* Hand a packet to the stack at the current time; nothing may be
@@ -319,7 +294,9 @@ enum mut {
 	IPCSUM,       /* the IP header checksum is off by one */
 	IPOPT,        /* `bytes` inserted as IP options (IHL, length, checksum fixed) */
 	IPOPT_CUT,    /* IPOPT, then the frame cut to `arg` bytes */
-	FRAG,         /* flags/fragment offset field := arg, checksum fixed */
+	FRAG,         /* flags/fragment offset field := arg, payload cut to a multiple of 8, checksum fixed */
+	FRAG_RAW,     /* flags/fragment offset field := arg, checksum fixed */
+	FRAG_EMPTY,   /* flags/fragment offset field := arg, no payload at all */
 	PROTO,        /* protocol := arg, checksum fixed */
 	TCP_SHORT,    /* the datagram ends `arg` bytes into the TCP header */
 	DOFF,         /* data offset := arg */
@@ -391,8 +368,17 @@ static void mutate(uint8_t *p, size_t *len, const struct raw_case *c)
 		*len = (size_t)c->arg;
 		break;
 	case FRAG:
+		ebb_put16(p + 2, (uint16_t)(wb_ihl(p) + ((wb_totlen(p) - wb_ihl(p)) & ~7u)));
+		/* fall through */
+	case FRAG_RAW:
 		ebb_put16(p + 6, (uint16_t)c->arg);
 		wb_ip_fix(p);
+		break;
+	case FRAG_EMPTY:
+		ebb_put16(p + 2, (uint16_t)wb_ihl(p));
+		ebb_put16(p + 6, (uint16_t)c->arg);
+		wb_ip_fix(p);
+		*len = wb_ihl(p);
 		break;
 	case PROTO:
 		p[9] = (uint8_t)c->arg;
@@ -532,12 +518,18 @@ static void run_raw(const struct raw_case *c)
 	  BYTES("\x01\x07\x07\x04\x00\x00\x00\x00\x94\x04\x00\x00\x9e\x04\xab\xcd\x00\x83\x00\xff"), OK100) \
 	X(ip_option_timestamp_skipped, IPOPT, 0, BYTES("\x44\x0c\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00"), \
 	  OK100)                                                                                         \
-	/* Fragments: ebb does not reassemble (README, "IP fragments"). */                             \
-	X(ip_fragment_first, FRAG, 0x2000, NOBYTES, -EMSGSIZE, "IpFragDrops", R_NONE, 0)               \
-	X(ip_fragment_middle, FRAG, 0x2000 | 185, NOBYTES, -EMSGSIZE, "IpFragDrops", R_NONE, 0)        \
-	X(ip_fragment_last, FRAG, 185, NOBYTES, -EMSGSIZE, "IpFragDrops", R_NONE, 0)                   \
-	X(ip_fragment_df_and_mf, FRAG, 0x6000, NOBYTES, -EMSGSIZE, "IpFragDrops", R_NONE, 0)           \
-	X(ip_fragment_past_64k, FRAG, 0x1fff, NOBYTES, -EMSGSIZE, "IpFragDrops", R_NONE, 0)            \
+	/* Fragments are held for reassembly (the rest of each datagram never comes: it times out     \
+	 * in 30 s, frag_test.c); ones that cannot be part of a datagram are refused (RFC 791): */     \
+	X(ip_fragment_first, FRAG, 0x2000, NOBYTES, 0, "IpReasmReqds", R_NONE, 0)                       \
+	X(ip_fragment_middle, FRAG, 0x2000 | 185, NOBYTES, 0, "IpReasmReqds", R_NONE, 0)                \
+	X(ip_fragment_last, FRAG_RAW, 185, NOBYTES, 0, "IpReasmReqds", R_NONE, 0)                       \
+	X(ip_fragment_df_and_mf, FRAG, 0x6000, NOBYTES, 0, "IpReasmReqds", R_NONE, 0)                   \
+	/* past 65535 bytes (offset 65528 + 132), */                                                   \
+	X(ip_fragment_past_64k, FRAG_RAW, 0x1fff, NOBYTES, -EBADMSG, "IpReasmReqds IpReasmFails", R_NONE, 0) \
+	/* not the last yet not a multiple of 8 bytes, */                                              \
+	X(ip_fragment_odd_length, FRAG_RAW, 0x2000, NOBYTES, -EBADMSG, "IpReasmReqds IpReasmFails", R_NONE, 0) \
+	/* empty. */                                                                                   \
+	X(ip_fragment_empty, FRAG_EMPTY, 0x2000 | 185, NOBYTES, -EBADMSG, "IpReasmReqds IpReasmFails", R_NONE, 0) \
 	X(ip_not_tcp, PROTO, 17, NOBYTES, -EPROTONOSUPPORT, "IpInUnknownProtos", R_NONE, 0)            \
 	/* Datagrams shorter than a TCP header. */                                                     \
 	X(tcp_segment_0_bytes, TCP_SHORT, 0, NOBYTES, -EBADMSG, "InErrs", R_NONE, 0)                   \
@@ -1014,7 +1006,7 @@ static void syn_repeated_options(void)
 	static uint8_t pkt[256];
 	/* MSS 1460 then 1000; window scale 2 then 9. */
 	const uint8_t o[16] = {2, 4, 0x05, 0xb4, 2, 4, 0x03, 0xe8, 1, 3, 3, 2, 1, 3, 3, 9};
-	size_t len = raw_seg(&t, pkt, ST_REMOTE_PORT, EBB_TH_SYN, 0, 0, 0, o, sizeof o);
+	size_t len = st_raw_seg(&t, pkt, ST_REMOTE_PORT, EBB_TH_SYN, 0, 0, 0, o, sizeof o);
 	CHECK_EQ(ebb_stack_input(t.s, pkt, len, t.now), 0);
 	st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
 	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
@@ -1059,7 +1051,7 @@ static void syn_option_malformed_to_listener(void)
 	for (int i = 0; i < 3; i++) {
 		/* The third: an MSS option whose length runs past the 4 bytes
 		 * of option space once its last byte is cut off. */
-		size_t len = raw_seg(&m.t, pkt, 5001, EBB_TH_SYN, 0, 0, 0, bad[i], 4);
+		size_t len = st_raw_seg(&m.t, pkt, 5001, EBB_TH_SYN, 0, 0, 0, bad[i], 4);
 		if (i == 2) {
 			pkt[EBB_IP4_HDR + 12] = 0x60;
 			pkt[EBB_SEG_OPT_OFF + 1] = 5;

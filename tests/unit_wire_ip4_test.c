@@ -333,6 +333,11 @@ static void fragments(void)
 		ebb_put16(b + 6, frag[i]);
 		wb_ip_fix(b);
 		CHECK_EQ(wb_ip4(b, len, &ip), EBB_WIRE_FRAG);
+		/* Filled for the reassembler. */
+		CHECK_EQ(ip.id, 0x1234);
+		CHECK_EQ(ip.frag_off, (uint32_t)(frag[i] & 0x1fff) * 8);
+		CHECK_EQ(ip.more_frags, (frag[i] & 0x2000) != 0);
+		CHECK_EQ(ip.payload_len, 29);
 	}
 	const uint16_t whole[] = {0x0000, 0x4000};
 	for (size_t i = 0; i < 2; i++) {

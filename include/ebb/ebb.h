@@ -189,7 +189,12 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(IpInCsumErrors, "IP headers with a bad checksum (IpInHdrErrors too)") \
 	X(IpInTruncatedPkts, "IP packets shorter than their total length")  \
 	X(IpInSrcRouteDrops, "IP packets with a source route option dropped") \
-	X(IpFragDrops, "IP fragments dropped (ebb does not reassemble)")   \
+	X(IpFragDrops, "IP fragments dropped: reassembly off (ipfrag_max_mem 0)") \
+	X(IpReasmReqds, "IP fragments received for reassembly")            \
+	X(IpReasmOKs, "IP datagrams reassembled")                          \
+	X(IpReasmFails, "IP reassemblies given up (bad, overlapping, over a cap, timed out)") \
+	X(IpReasmTimeout, "IP datagrams not complete within ipfrag_time")  \
+	X(IpReasmOverlaps, "IP datagrams dropped for overlapping fragments") \
 	X(IpOutRequests, "IP packets sent")                                \
 	X(TCPOptErrs, "TCP segments with malformed options")               \
 	X(EphemeralExhausted, "connect found no free ephemeral port")     \
@@ -299,6 +304,14 @@ struct ebb_config {
 	 * TIME_WAIT record is made (README, "Limits").  0: no budget.
 	 * Default 1 GiB. */
 	uint64_t mem_max;
+
+	/* IP reassembly (RFC 791 §3.2), Linux's defaults.  Fragments held,
+	 * in bytes (ipfrag_high_thresh): past it the oldest datagrams are
+	 * dropped; 0 turns reassembly off (fragments dropped, IpFragDrops).
+	 * Default 4 MiB. */
+	uint32_t ipfrag_max_mem;
+	uint32_t ipfrag_max_dgrams; /* 256: datagrams in progress; past it the oldest goes */
+	uint64_t ipfrag_time;       /* 30 s: a datagram not complete by then is dropped */
 
 	/* Ephemeral port range, inclusive (ip_local_port_range). */
 	uint16_t port_min; /* 32768 */

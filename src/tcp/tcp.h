@@ -15,6 +15,7 @@
 
 #include <errno.h>
 
+#include "../ip/frag.h"
 #include "../util/compiler.h"
 #include "../util/heap.h"
 #include "../util/ring.h"
@@ -300,6 +301,7 @@ struct ebb_stack {
 	uint8_t hash_key[16];     /* demux hash key, derived from the secret */
 
 	struct ebb_heap timers;
+	struct ebb_frags frags; /* IP datagrams being reassembled (ip/frag.c) */
 	uint32_t nstate[EBB_TCP_NSTATES];
 	uint64_t ctr[EBB_CTR_COUNT];
 	size_t mem; /* bytes in rings and records */

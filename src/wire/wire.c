@@ -77,9 +77,9 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
 			return r;
 	}
 	uint16_t frag = ebb_get16(pkt + 6);
-	/* More-fragments set or a non-zero offset: ebb does not reassemble. */
-	if (frag & 0x3fff)
-		return EBB_WIRE_FRAG;
+	ip->id = ebb_get16(pkt + 4);
+	ip->frag_off = (uint32_t)(frag & 0x1fff) * 8;
+	ip->more_frags = (frag & 0x2000) != 0;
 	ip->ttl = pkt[8];
 	ip->proto = pkt[9];
 	ip->src = ebb_get32(pkt + 12);
@@ -92,6 +92,10 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
 	int loop_src = (ip->src >> 24) == 127, loop_dst = (ip->dst >> 24) == 127;
 	if (!ip4_addr_ok_src(ip->src) || !ip4_addr_ok_dst(ip->dst) || (loop_src && !loop_dst))
 		return EBB_WIRE_ADDR;
+	/* More-fragments set or a non-zero offset: a piece of a datagram,
+	 * for the reassembler (RFC 791 §3.2). */
+	if (ip->more_frags || ip->frag_off)
+		return EBB_WIRE_FRAG;
 	return EBB_WIRE_OK;
 }
 
