@@ -38,6 +38,7 @@
 
 #include <ebb/ebb.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -92,6 +93,7 @@ static const struct setting settings[] = {
 	CFG(drop_synfin, K_BOOL, "drop segments carrying both SYN and FIN"),
 	CFG(rfc1337, K_BOOL, "ignore RSTs in TIME_WAIT (tcp_rfc1337)"),
 	CFG(tw_reuse, K_TRI, "0 off, 1 on, 2 loopback only (tcp_tw_reuse)"),
+	CFG(tw_reuse_delay, K_TIME, "age a TIME_WAIT record needs before connect() reuses it (tcp_tw_reuse_delay)"),
 	CFG(time_wait, K_BOOL, "0: close at once instead of TIME_WAIT (testing only)"),
 	CFG(timestamps, K_BOOL, "RFC 7323 timestamps (tcp_timestamps)"),
 	CFG(window_scaling, K_BOOL, "RFC 7323 window scaling (tcp_window_scaling)"),
@@ -886,11 +888,16 @@ static void waiter_init(struct waiter *w, enum op op, int fd)
 
 /* ---- the interface ---- */
 
+/* The adapter of the running script, for the getsockopt() interposer. */
+static struct pdx *live_pdx;
+
 static void pd_free(void *ud)
 {
 	struct pdx *x = ud;
 	if (!x)
 		return;
+	if (live_pdx == x)
+		live_pdx = 0;
 	/* The descriptors are left alone: packetdrill closes those its
 	 * script left open (with close(2)) before calling free. */
 	ebb_stack_free(x->s);
@@ -1311,6 +1318,76 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
 	return ret_int(r);
 }
 
+/*
+ * packetdrill's %{ ... }% code blocks read TCP_INFO, TCP_CC_INFO and
+ * SO_MEMINFO with the real getsockopt(2) on the socket's descriptor, not
+ * through the interface.  With the library also preloaded
+ * (LD_PRELOAD=libebb_packetdrill.so, as run_scripts.sh does), this
+ * definition takes those calls: for a descriptor the adapter handed out
+ * it answers from ebb (TCP_INFO in Linux's layout; no congestion-control
+ * module information, so TCP_CC_INFO reads as zeros; SO_MEMINFO with the
+ * buffer sizes and queued bytes), and it passes every other call to the
+ * C library.  Loaded only by dlopen it is never called.
+ */
+PD_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	static int (*next)(int, int, int, void *, socklen_t *);
+	struct pdx *x = live_pdx;
+	if (x && val && len && (level == SOL_TCP || level == SOL_SOCKET)) {
+		enter(x);
+		struct sock *k = sock_get(x, fd);
+		long r = -ENOPROTOOPT;
+		if (k && level == SOL_TCP && name == TCP_CC_INFO) {
+			memset(val, 0, *len);
+			r = 0;
+		} else if (k && level == SOL_SOCKET && name == SO_MEMINFO) {
+			/* SK_MEMINFO_*: rmem_alloc, rcvbuf, wmem_alloc, sndbuf,
+			 * fwd_alloc, wmem_queued, optmem, backlog, drops. */
+			uint32_t mi[9] = {0};
+			int v = 0;
+			socklen_t l = sizeof v;
+			if (!ebb_getsockopt(x->s, k->h, SOL_SOCKET, SO_RCVBUF, &v, &l, x->now))
+				mi[1] = (uint32_t)v;
+			l = sizeof v;
+			if (!ebb_getsockopt(x->s, k->h, SOL_SOCKET, SO_SNDBUF, &v, &l, x->now))
+				mi[3] = (uint32_t)v;
+			/* Bytes, where Linux counts buffer memory: the same
+			 * queues, without the per-packet overhead. */
+			struct q_query q = {.h = k->h};
+			ebb_conn_foreach(x->s, x->now, q_visit, &q);
+			if (q.found) {
+				mi[0] = q.recv_q;
+				mi[5] = q.send_q;
+			}
+			socklen_t n = *len < sizeof mi ? *len : (socklen_t)sizeof mi;
+			memcpy(val, mi, n);
+			*len = n;
+			r = 0;
+		} else if (k && level == SOL_TCP && name == TCP_INFO) {
+			r = ebb_getsockopt(x->s, k->h, IPPROTO_TCP, TCP_INFO, val, len, x->now);
+		} else if (k) {
+			r = ebb_getsockopt(x->s, k->h, level, name, val, len, x->now);
+		}
+		leave(x);
+		if (k) {
+			if (r < 0) {
+				errno = (int)-r;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	if (!next)
+		next = (int (*)(int, int, int, void *, socklen_t *))dlsym(RTLD_NEXT, "getsockopt");
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return next(fd, level, name, val, len);
+}
+
 static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct pdx *x = ud;
@@ -1538,6 +1615,7 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 	x->driver = pthread_self();
 	x->epoch = x->now = NS_PER_S;
 
+	live_pdx = x;
 	memset(ifc, 0, sizeof *ifc);
 	ifc->userdata = x;
 	ifc->free = pd_free;

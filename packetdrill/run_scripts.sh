@@ -71,7 +71,7 @@ for script in "$@"; do
 		ip link set lo up
 		ip tuntap add dev tun0 mode tun 2>/dev/null || ip link add tun0 type dummy 2>/dev/null
 		ip link set tun0 up 2>/dev/null
-		exec "$@"' sh "$pd" --so_filename="$so" ${PACKETDRILL_SO_FLAGS:+--so_flags="$PACKETDRILL_SO_FLAGS"} \
+		exec env LD_PRELOAD="$0" "$@"' "$so" "$pd" --so_filename="$so" ${PACKETDRILL_SO_FLAGS:+--so_flags="$PACKETDRILL_SO_FLAGS"} \
 		--local_ip=192.168.0.1 --ip_version=ipv4 "$name") >"$log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then

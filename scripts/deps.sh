@@ -9,6 +9,8 @@ have clang || need="$need clang"
 have tshark || need="$need tshark"
 have valgrind || need="$need valgrind"
 have python3 || need="$need python3"
+# lwIP for lwip/interop_test.c and bench/lwip_bench.c (headers and liblwip.so).
+[ -e /usr/include/lwip/lwip/tcp.h ] || need="$need liblwip-dev"
 if [ -n "$need" ]; then
 	echo "installing:$need"
 	SUDO=""

@@ -355,6 +355,21 @@ uint64_t simnet_next_event(const struct simnet *n)
 	return t;
 }
 
+int simnet_replay(struct simnet *n, int from, const uint8_t *pkt, size_t len)
+{
+	if (len < 20)
+		return -EHOSTUNREACH;
+	uint32_t dst = ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) | ((uint32_t)pkt[18] << 8) | pkt[19];
+	int to = simnet_host_by_ip(n, dst);
+	if (to < 0)
+		return -EHOSTUNREACH;
+	if (n->pcap)
+		ebb__pcap_write(n->pcap, n->now, pkt, len);
+	emit(n, SIMNET_DUPLICATED, from, to, pkt, len);
+	emit(n, SIMNET_DELIVERED, from, to, pkt, len);
+	return ebb_stack_input(n->hosts[to].stack, pkt, len, n->now);
+}
+
 static void process_at(struct simnet *n, uint64_t t)
 {
 	if (t > n->now)

@@ -84,6 +84,12 @@ void simnet_run_until(struct simnet *n, uint64_t t);
  * virtual time passes `deadline`.  Returns 1 if done, 0 on timeout. */
 int simnet_run(struct simnet *n, int (*done)(void *ctx), void *ctx, uint64_t deadline);
 
+/* A copy of a packet host `from` sent earlier, held by the network
+ * (a delayed duplicate), arrives now at the host its destination names:
+ * the tap sees it duplicated then delivered, the capture records it.
+ * Returns what ebb_stack_input returned, or -EHOSTUNREACH. */
+int simnet_replay(struct simnet *n, int from, const uint8_t *pkt, size_t len);
+
 /* Packets in flight right now. */
 size_t simnet_in_flight(const struct simnet *n);
 

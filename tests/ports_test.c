@@ -239,6 +239,39 @@ static void tw_reuse_rules(void)
 	}
 }
 
+/* tw_reuse_delay (Linux's tcp_tw_reuse_delay): a record is taken over
+ * only once it is older than the delay, counted from when it began. */
+static void tw_reuse_delay_rule(void)
+{
+	struct ebb_config c;
+	ebb_config_init(&c);
+	c.port_min = c.port_max = 40000;
+	c.tw_reuse = 1;
+	c.tw_reuse_delay = 50 * MS;
+	struct net2 x;
+	net2(&x, &c, 0);
+	int lfd = bind_to(x.s, SERVER, 80, 0, 0, 0);
+	ebb_listen(x.s, lfd, 64, 0);
+	CHECK_EQ(short_conn(&x, lfd, 0), 40000);
+	REQUIRE(ebb_state_count(x.c, EBB_TCP_TIME_WAIT) == 1);
+	/* short_conn ran the network on after the close; the record began
+	 * when the server's FIN arrived, at most a few ms ago. */
+	int fd = ebb_socket(x.c, AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = sin_of(SERVER, 80);
+	uint64_t t = simnet_now(x.n);
+	CHECK_EQ(ebb_connect(x.c, fd, (struct sockaddr *)&a, sizeof a, t + 30 * MS), -EADDRNOTAVAIL);
+	CHECK_EQ(ebb_connect(x.c, fd, (struct sockaddr *)&a, sizeof a, t + 60 * MS), -EINPROGRESS);
+	CHECK_EQ(ebb_counter_get(x.c, EBB_CTR_TWReuseConnect), 1);
+	simnet_free(x.n);
+
+	/* The delay has a floor of 1 ms, as Linux's sysctl. */
+	ebb_config_init(&c);
+	c.output = (ebb_output_fn)0x1;
+	c.tw_reuse_delay = 999999;
+	struct ebb_stack *s;
+	CHECK_EQ(ebb_stack_new(&c, &s), -EINVAL);
+}
+
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
 static void isn_rfc6528(void)
 {
@@ -267,4 +300,4 @@ static void isn_rfc6528(void)
 }
 
 TEST_MAIN(T(reuseaddr_restart), T(bind_rules), T(reuseport_spreads), T(ephemeral_exhaustion), T(tw_reuse_rules),
-	  T(isn_rfc6528))
+	  T(tw_reuse_delay_rule), T(isn_rfc6528))

@@ -1001,6 +1001,25 @@ static void est_paws_rst_exempt(void)
 	st_free(&t);
 }
 
+/* TS.Recent moves only for a segment whose ACK is acceptable: a forged
+ * in-window FIN with an ACK above SND.NXT and a huge TSval is dropped
+ * (challenge ACK echoing the old TS.Recent) and leaves TS.Recent alone,
+ * so the peer's next real segment is not rejected by PAWS (Linux's
+ * rule; RFC 7323 would have taken the TSval). */
+static void est_ts_recent_not_poisoned_by_bad_ack(void)
+{
+	struct seg_test t;
+	est_ts(&t);
+	st_in(&t, "+0.1 < F. 1:1(0) ack 9999 win 65535 <nop,nop,TS val 200000 ecr 100>");
+	st_out(&t, "+0 > . 1:1(0) ack 1 <nop,nop,TS val * ecr 100>");
+	st_in(&t, "+0 < . 1:1001(1000) ack 1 win 65535 <nop,nop,TS val 201 ecr 100>");
+	st_out(&t, "+0 > . 1:1(0) ack 1001 <nop,nop,TS val * ecr 201>");
+	st_expect_state(&t, EBB_TCP_ESTABLISHED);
+	CHECK_EQ(sc_ctr(&t, PAWSEstab), 0);
+	sc_expect_data(&t, 1000, 1);
+	st_free(&t);
+}
+
 /* PAWS-rejected segments share the per-connection limiter (500 ms):
  * the second within 0.1 s gets no ACK (TCPACKSkippedSeq). */
 static void est_paws_rate_limited(void)
@@ -1016,7 +1035,7 @@ static void est_paws_rate_limited(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(est_ack_left_of_window), T(est_ack_at_rcv_nxt), T(est_ack_at_right_edge), T(est_ack_beyond_right_edge),
+TEST_MAIN(T(est_ack_left_of_window), T(est_ts_recent_not_poisoned_by_bad_ack), T(est_ack_at_rcv_nxt), T(est_ack_at_right_edge), T(est_ack_beyond_right_edge),
 	  T(est_data_at_rcv_nxt), T(est_data_straddling_left_edge), T(est_data_left_of_window),
 	  T(est_data_retransmitted), T(est_data_at_right_edge), T(est_data_beyond_right_edge),
 	  T(est_data_straddling_right_edge), T(est_data_covering_whole_window), T(est_data_fills_window), T(est_window_is_last_advertised),

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
 
 #include "segtest.h"
 
@@ -210,5 +212,46 @@ static void rcvbuf_grow_keeps_out_of_order(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(rcvbuf_grow_keeps_out_of_order), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
+/* SO_SNDBUF shrunk on a live connection limits what send() queues at
+ * once (Linux applies it at once too), though the ring keeps its size;
+ * TCP_INFO charges the wait to the send buffer, then to the window. */
+static void sndbuf_shrink_and_chronographs(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	int v = 5000; /* doubled: 10000 bytes */
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v, t.now), 0);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 30000, 0, t.now), 10000);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 30000, 0, t.now), -EAGAIN);
+	struct pollfd p = {t.fd, POLLOUT, 0};
+	CHECK_EQ(ebb_poll(t.s, &p, 1, t.now), 0);
+	for (int i = 0; i < 10; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "+0 > %s %d:%d(1000) ack 1", i == 9 ? "P." : ".", 1 + 1000 * i,
+			 1001 + 1000 * i);
+		st_out(&t, line);
+	}
+	/* 100 ms later everything is ACKed but the window closes. */
+	st_in(&t, "+.1 < . 1:1(0) ack 10001 win 0");
+	p.revents = 0;
+	CHECK_EQ(ebb_poll(t.s, &p, 1, t.now), 1);
+	struct ebb_tcp_info ti;
+	socklen_t tl = sizeof ti;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl, t.now), 0);
+	CHECK_EQ(ti.tcpi_sndbuf_limited, 100000);
+	CHECK_EQ(ti.tcpi_busy_time, 100000);
+	CHECK_EQ(ti.tcpi_rwnd_limited, 0);
+	/* Now data waits for the peer's window. */
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 1000, 0, t.now), 1000);
+	st_in(&t, "+.05 < . 1:1(0) ack 10001 win 65535");
+	st_out(&t, "+0 > P. 10001:11001(1000) ack 1");
+	tl = sizeof ti;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl, t.now), 0);
+	CHECK_EQ(ti.tcpi_rwnd_limited, 50000);
+	CHECK_EQ(ti.tcpi_busy_time, 150000);
+	st_free(&t);
+}
+
+TEST_MAIN(T(rcvbuf_grow_keeps_out_of_order), T(sndbuf_shrink_and_chronographs), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
 	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks))

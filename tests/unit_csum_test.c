@@ -1,7 +1,8 @@
 /*
  * unit_csum_test.c: the Internet checksum (util/csum) against RFC 1071's
  * worked example, a known IPv4 header, and a naive 16-bit reference for
- * every length 0..200, every alignment, and chained calls.
+ * every length 0..200, packet sizes up to 64 KiB, every alignment, and
+ * chained calls.
  */
 #include "harness.h"
 #include "util/csum.h"
@@ -117,6 +118,24 @@ static void every_length_vs_naive(void)
 	}
 }
 
+/* Packet-sized and larger buffers (the 64-byte wide loop and its tail),
+ * at odd offsets, random and carry-heavy, equal the naive reference. */
+static void long_lengths_vs_naive(void)
+{
+	static uint8_t b[65536 + 16];
+	const size_t lens[] = {64, 127, 128, 1448, 1460, 1500, 4097, 9000, 65535, 65536};
+	for (int round = 0; round < 4; round++) {
+		for (size_t i = 0; i < sizeof b; i++) {
+			uint32_t r = rnd();
+			b[i] = round & 1 ? (uint8_t)r : ((r & 7) ? 0xff : (uint8_t)(r >> 8));
+		}
+		for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+			size_t off = (size_t)round * 3 + k % 5;
+			CHECK_EQ(ebb_csum(b + off, lens[k]), naive_csum(b + off, lens[k]));
+		}
+	}
+}
+
 /* Start pointers at every offset 0..15 give the same result. */
 static void unaligned_start(void)
 {
@@ -179,5 +198,5 @@ static void fold_values(void)
 	}
 }
 
-TEST_MAIN(T(rfc1071_example), T(ipv4_header), T(odd_lengths), T(zeros_and_ones), T(every_length_vs_naive),
+TEST_MAIN(T(rfc1071_example), T(ipv4_header), T(odd_lengths), T(zeros_and_ones), T(every_length_vs_naive), T(long_lengths_vs_naive),
 	  T(unaligned_start), T(chaining), T(fold_values))

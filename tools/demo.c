@@ -19,6 +19,7 @@
 #define SERVER_IP 0xC6120002u /* 198.18.0.2 */
 #define PORT 80
 #define MS 1000000ull
+#define NCONN 6
 
 struct conn {
 	struct simnet *net;
@@ -154,6 +155,37 @@ static int filter(void *ctx, int from, int to, uint8_t *pkt, size_t len)
 	return 0;
 }
 
+/* The ladders as pictures next to the capture: demo.pcap gives
+ * demo.html (every connection) and demo-1.svg ... demo-6.svg. */
+static int write_diagrams(FILE *out, const char *pcap, const struct diagram *dg, size_t n)
+{
+	char prefix[4096], path[4200];
+	snprintf(prefix, sizeof prefix, "%s", pcap);
+	size_t len = strlen(prefix);
+	if (len > 5 && !strcmp(prefix + len - 5, ".pcap"))
+		prefix[len - 5] = 0;
+	const struct diagram *v[NCONN];
+	for (size_t i = 0; i < n; i++) {
+		v[i] = &dg[i];
+		snprintf(path, sizeof path, "%s-%zu.svg", prefix, i + 1);
+		if (dg_write_svg(&dg[i], path, "ebb demo"))
+			return 1;
+	}
+	snprintf(path, sizeof path, "%s.html", prefix);
+	if (dg_write_html(v, n, "ebb demo: short connections, four-way close and TIME-WAIT",
+			  "Two ebb TCP stacks on a simulated network (virtual time, 10 ms each way). A client "
+			  "opens short HTTP-style connections to a server; connections 1 to 3 are closed first by "
+			  "the client, 4 to 6 by the server. TIME-WAIT lands on whichever end sends the first FIN "
+			  "and lasts 2MSL (60 s).\n\nConnection 3 loses the client's final ACK: the server "
+			  "retransmits its FIN and the client, still in TIME-WAIT, acknowledges it again, the "
+			  "first of the two reasons TIME-WAIT exists.",
+			  path, "ebb demo"))
+		return 1;
+	fprintf(out, "The ladders as pictures: %s (all connections) and %s-1.svg ... %s-%zu.svg.\n", path, prefix,
+		prefix, n);
+	return 0;
+}
+
 struct stop_step {
 	struct conn *c;
 	uint64_t stop_at;
@@ -219,9 +251,10 @@ int demo_run(FILE *out, const char *pcap, uint64_t stop_at, struct simnet **keep
 		"FIN and the client, still in TIME-WAIT, acknowledges it again -- the first of the two\n"
 		"reasons TIME-WAIT exists.\n");
 
-	const int nconn = 6;
+	struct diagram dg[NCONN];
+	size_t ndg = 0;
 	int stopped = 0;
-	for (int i = 1; i <= nconn && !stopped; i++) {
+	for (int i = 1; i <= NCONN && !stopped; i++) {
 		struct conn c;
 		memset(&c, 0, sizeof c);
 		c.net = net;
@@ -259,7 +292,14 @@ int demo_run(FILE *out, const char *pcap, uint64_t stop_at, struct simnet **keep
 		uint64_t t1 = simnet_now(net);
 		fprintf(out, "\nConnection %d: 198.18.0.1:%u -> 198.18.0.2:%u, closed first by the %s%s\n", i, c.cport,
 			PORT, c.server_first ? "server" : "client", i == 3 ? " (its final ACK is lost)" : "");
-		ladder_print(&lad, out, ch, c.cport, sh, PORT, t0, t1);
+		if (ndg < NCONN && !ladder_diagram(&lad, &dg[ndg], ch, c.cport, sh, PORT, t0, t1)) {
+			snprintf(dg[ndg].title, sizeof dg[ndg].title,
+				 "Connection %d: 198.18.0.1:%u to 198.18.0.2:%u, closed first by the %s%s", i, c.cport, PORT,
+				 c.server_first ? "server" : "client", i == 3 ? " (its final ACK is lost)" : "");
+			dg_text(&dg[ndg++], out);
+		} else {
+			ladder_print(&lad, out, ch, c.cport, sh, PORT, t0, t1);
+		}
 		fprintf(out, "  -> TIME-WAIT is held by the %s.\n", c.server_first ? "server" : "client");
 		simnet_run_until(net, t1 + 100 * MS < stop_at ? t1 + 100 * MS : stop_at);
 	}
@@ -283,16 +323,21 @@ int demo_run(FILE *out, const char *pcap, uint64_t stop_at, struct simnet **keep
 				(unsigned long long)ebb_counter_get(ss, EBB_CTR_OutRsts));
 		}
 	}
-	if (pcap)
+	int bad = 0;
+	if (pcap) {
 		fprintf(out, "Every packet is in %s (open it with tshark -r %s or Wireshark).\n", pcap, pcap);
+		bad = write_diagrams(out, pcap, dg, ndg);
+	}
+	for (size_t i = 0; i < ndg; i++)
+		dg_free(&dg[i]);
 	ladder_free(&lad);
 	simnet_set_tap(net, 0, 0);
 	if (keep) {
 		*keep = net;
-		return 0;
+		return bad;
 	}
 	simnet_free(net);
-	return 0;
+	return bad;
 }
 
 int cmd_demo(int argc, char **argv)

@@ -1,8 +1,9 @@
 /*
- * ladder.c: the event recorder and the plain-text ladder diagram.
+ * ladder.c: the event recorder, and one connection's diagram from it.
  */
 #include "ladder.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,14 @@ static void on_tap(void *ctx, const struct simnet_event *sev)
 				return;
 			}
 		}
+		/* Every copy sent has arrived: this is the network's duplicate. */
+		for (size_t i = l->n; i-- > 0;) {
+			struct ladder_ev *e = &l->ev[i];
+			if (same_pkt(e, &tmp) && e->dup && !e->arrive_dup) {
+				e->arrive_dup = sev->time;
+				return;
+			}
+		}
 		return;
 	}
 	for (size_t i = l->n; i-- > 0;) {
@@ -155,8 +164,10 @@ void ladder_on_event(void *ctx, const struct ebb_event *ev)
 	struct ladder_ev *e = push(h->l);
 	if (!e)
 		return;
-	e->kind = LADDER_STATE;
+	e->kind = ev->kind == EBB_EV_TIMER ? LADDER_TIMER : LADDER_STATE;
 	e->time = ev->now;
+	e->timer = ev->timer;
+	e->armed = ev->armed;
 	e->from = h->host;
 	e->saddr = ebb_addr_get_v4(&ev->tuple.local.addr);
 	e->sport = ev->tuple.local.port;
@@ -166,91 +177,100 @@ void ladder_on_event(void *ctx, const struct ebb_event *ev)
 	e->new_state = ev->new_state;
 }
 
-const char *ladder_state_name(int st)
+/* Is e about the connection (host h, port p) <-> port q? */
+static int on_side(const struct ladder_ev *e, int h, uint16_t p, uint16_t q)
 {
-	static const char *const names[] = {
-		"?", "ESTABLISHED", "SYN-SENT", "SYN-RECEIVED", "FIN-WAIT-1", "FIN-WAIT-2",
-		"TIME-WAIT", "CLOSED", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
-	};
-	return st > 0 && st < EBB_TCP_NSTATES ? names[st] : "?";
+	return e->from == h && e->sport == p && e->dport == q;
 }
 
-static void flags_str(uint8_t f, char *b)
+int ladder_diagram(const struct ladder *l, struct diagram *d, int ch, uint16_t cport, int sh, uint16_t sport,
+		   uint64_t from, uint64_t to)
 {
-	int i = 0;
-	if (f & 0x02) b[i++] = 'S';
-	if (f & 0x01) b[i++] = 'F';
-	if (f & 0x04) b[i++] = 'R';
-	if (f & 0x08) b[i++] = 'P';
-	if (f & 0x10) b[i++] = '.';
-	if (!i) b[i++] = '-';
-	b[i] = 0;
-}
-
-#define MID 52 /* width of the segment column between the lifelines */
-
-static void state_line(FILE *out, uint64_t t, const char *left, const char *right)
-{
-	fprintf(out, "%8.3fs  %-13s |%*s|  %s\n", (double)t / 1e9, left, MID, "", right);
+	dg_init(d);
+	snprintf(d->left, sizeof d->left, "%s", simnet_host_name(l->net, ch));
+	snprintf(d->right, sizeof d->right, "%s", simnet_host_name(l->net, sh));
+	d->t_end = to;
+	/* Each side's ISN is the sequence number of its SYN. */
+	uint32_t isn[2] = {0, 0};
+	int have[2] = {0, 0};
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ladder_ev *e = &l->ev[i];
+		if (e->kind != LADDER_PKT || !(e->flags & 0x02) || (e->flags & 0x04))
+			continue;
+		int side = on_side(e, ch, cport, sport) ? 0 : on_side(e, sh, sport, cport) ? 1 : -1;
+		if (side >= 0 && !have[side]) {
+			isn[side] = e->seq;
+			have[side] = 1;
+		}
+	}
+	/* TIME-WAIT's 2MSL per side: opened when the side enters it. */
+	struct dg_item *tw[2] = {0, 0};
+	size_t tw_ix[2] = {0, 0};
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ladder_ev *e = &l->ev[i];
+		if (e->time < from || e->time > to)
+			continue;
+		int side = on_side(e, ch, cport, sport) ? 0 : on_side(e, sh, sport, cport) ? 1 : -1;
+		if (side < 0)
+			continue;
+		struct dg_item *it;
+		switch (e->kind) {
+		case LADDER_STATE:
+			if (tw[side] && e->old_state == EBB_TCP_TIME_WAIT) {
+				d->it[tw_ix[side]].t1 = e->time;
+				tw[side] = 0;
+			}
+			if (!(it = dg_add(d, DG_STATE, side, e->time)))
+				goto nomem;
+			it->state = e->new_state;
+			if (e->new_state == EBB_TCP_TIME_WAIT) {
+				if (!(it = dg_add(d, DG_SPAN, side, e->time)))
+					goto nomem;
+				it->t1 = DG_OPEN;
+				snprintf(it->label, sizeof it->label, "TIME-WAIT 2MSL");
+				tw[side] = it;
+				tw_ix[side] = d->n - 1;
+			}
+			break;
+		case LADDER_TIMER:
+			if (!(it = dg_add(d, DG_SPAN, side, e->armed < from ? from : e->armed)))
+				goto nomem;
+			it->t1 = e->time;
+			snprintf(it->label, sizeof it->label, "%s", ebb_timer_name(e->timer));
+			break;
+		default:
+			/* A new incarnation numbers from its own SYN. */
+			if ((e->flags & 0x02) && !(e->flags & 0x04))
+				isn[side] = e->seq;
+			if (!(it = dg_add(d, DG_SEG, side, e->time)))
+				goto nomem;
+			it->t1 = e->arrive;
+			it->t_dup = e->arrive_dup;
+			it->flags = e->flags;
+			it->lost = (uint8_t)e->lost;
+			it->dup = (uint8_t)e->dup;
+			it->corrupt = (uint8_t)e->corrupt;
+			it->seq = e->seq - isn[side];
+			it->ack = e->ack - isn[!side];
+			it->len = e->len;
+			it->win = e->win;
+			break;
+		}
+	}
+	return 0;
+nomem:
+	dg_free(d);
+	return -ENOMEM;
 }
 
 void ladder_print(const struct ladder *l, FILE *out, int ch, uint16_t cport, int sh, uint16_t sport, uint64_t from,
 		  uint64_t to)
 {
-	uint32_t cisn = 0, sisn = 0;
-	int have_c = 0, have_s = 0;
-	/* Each side's ISN is the sequence number of its SYN. */
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ladder_ev *e = &l->ev[i];
-		if (e->kind != LADDER_PKT || !(e->flags & 0x02) || (e->flags & 0x04))
-			continue;
-		if (e->from == ch && e->sport == cport && e->dport == sport && !have_c) {
-			cisn = e->seq;
-			have_c = 1;
-		} else if (e->from == sh && e->sport == sport && e->dport == cport && !have_s) {
-			sisn = e->seq;
-			have_s = 1;
-		}
+	struct diagram d;
+	if (ladder_diagram(l, &d, ch, cport, sh, sport, from, to)) {
+		fprintf(out, "(no memory for the ladder)\n");
+		return;
 	}
-	const char *cn = simnet_host_name(l->net, ch), *sn = simnet_host_name(l->net, sh);
-	fprintf(out, "%9s  %-*s%s\n", "time", 13 + MID + 5, cn, sn);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ladder_ev *e = &l->ev[i];
-		if (e->time < from || e->time > to)
-			continue;
-		if (e->kind == LADDER_STATE) {
-			int is_c = e->from == ch && e->sport == cport && e->dport == sport;
-			int is_s = e->from == sh && e->sport == sport && e->dport == cport;
-			if (is_c)
-				state_line(out, e->time, ladder_state_name(e->new_state), "");
-			else if (is_s)
-				state_line(out, e->time, "", ladder_state_name(e->new_state));
-			continue;
-		}
-		int c2s = e->from == ch && e->sport == cport && e->dport == sport;
-		int s2c = e->from == sh && e->sport == sport && e->dport == cport;
-		if (!c2s && !s2c)
-			continue;
-		char fl[8];
-		flags_str(e->flags, fl);
-		uint32_t sbase = c2s ? cisn : sisn, abase = c2s ? sisn : cisn;
-		char ackb[24] = "";
-		if (e->flags & 0x10)
-			snprintf(ackb, sizeof ackb, "ack %u", e->ack - abase);
-		char body[64];
-		int bl = snprintf(body, sizeof body, "%-3s seq %-6u %-10s len %u", fl, e->seq - sbase, ackb, e->len);
-		int fill = MID - 5 - bl;
-		if (fill < 1)
-			fill = 1;
-		char dash[MID + 1];
-		memset(dash, '-', (size_t)fill);
-		dash[fill] = 0;
-		const char *note = e->lost ? "  lost" : e->dup ? "  duplicated" : e->corrupt ? "  corrupted" : "";
-		if (c2s)
-			fprintf(out, "%8.3fs  %-13s |-- %s %s%c|%s\n", (double)e->time / 1e9, "", body, dash,
-				e->lost ? 'X' : '>', note);
-		else
-			fprintf(out, "%8.3fs  %-13s |%c%s %s --|%s\n", (double)e->time / 1e9, "", e->lost ? 'X' : '<',
-				dash, body, note);
-	}
+	dg_text(&d, out);
+	dg_free(&d);
 }

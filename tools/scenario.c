@@ -31,13 +31,39 @@ static void wrap(FILE *out, const char *text, const char *indent)
 		fputc('\n', out);
 }
 
-int scn_run(const struct scenario *sc, FILE *out, int verbose, const char *pcap)
+/* DIR/NAME.html with every ladder of the run, DIR/NAME-K.svg each. */
+static int write_diagrams(const struct scenario *sc, struct scn *c)
+{
+	const struct diagram **v = calloc(c->ndg ? c->ndg : 1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	char path[4096], title[256];
+	int r = 0;
+	for (size_t i = 0; i < c->ndg && !r; i++) {
+		v[i] = &c->dg[i];
+		snprintf(path, sizeof path, "%s/%s-%zu.svg", c->diagram_dir, sc->name, i + 1);
+		r = dg_write_svg(&c->dg[i], path, "ebb sim");
+	}
+	if (!r) {
+		snprintf(path, sizeof path, "%s/%s.html", c->diagram_dir, sc->name);
+		snprintf(title, sizeof title, "%s: %s", sc->name, sc->title);
+		r = dg_write_html(v, c->ndg, title, sc->story, path, "ebb sim");
+	}
+	if (!r)
+		fprintf(c->out, "diagrams: %s/%s.html and %zu SVG file%s\n", c->diagram_dir, sc->name, c->ndg,
+			c->ndg == 1 ? "" : "s");
+	free(v);
+	return r;
+}
+
+int scn_run(const struct scenario *sc, FILE *out, int verbose, const char *pcap, const char *diagram_dir)
 {
 	struct scn c;
 	memset(&c, 0, sizeof c);
 	c.out = out;
 	c.verbose = verbose;
 	c.pcap = pcap;
+	c.diagram_dir = diagram_dir;
 	fprintf(out, "== %s: %s\n\n", sc->name, sc->title);
 	wrap(out, sc->story, "  ");
 	fputc('\n', out);
@@ -48,7 +74,22 @@ int scn_run(const struct scenario *sc, FILE *out, int verbose, const char *pcap)
 		ladder_free(&c.lad);
 		simnet_free(c.net);
 	}
-	return c.failed ? 1 : 0;
+	int bad = c.failed ? 1 : 0;
+	if (diagram_dir && write_diagrams(sc, &c))
+		bad = 1;
+	for (size_t i = 0; i < c.ndg; i++)
+		dg_free(&c.dg[i]);
+	free(c.dg);
+	return bad;
+}
+
+void scn_phase(struct scn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->phase, sizeof c->phase, fmt, ap);
+	va_end(ap);
+	fprintf(c->out, "%s-- %s\n", c->nphase++ ? "\n" : "", c->phase);
 }
 
 void scn_net(struct scn *c, uint64_t seed)
@@ -205,5 +246,27 @@ void scn_ladder(struct scn *c, int client, uint16_t cport, int server, uint16_t 
 {
 	if (to == UINT64_MAX)
 		to = simnet_now(c->net);
-	ladder_print(&c->lad, c->out, client, cport, server, sport, from, to);
+	struct diagram d;
+	if (ladder_diagram(&c->lad, &d, client, cport, server, sport, from, to)) {
+		fprintf(stderr, "scenario: out of memory\n");
+		exit(1);
+	}
+	dg_text(&d, c->out);
+	if (!c->diagram_dir) {
+		dg_free(&d);
+		return;
+	}
+	snprintf(d.title, sizeof d.title, "%.120s%s%.40s port %u to %.40s port %u", c->phase, c->phase[0] ? ": " : "",
+		 simnet_host_name(c->net, client), cport, simnet_host_name(c->net, server), sport);
+	if (c->ndg == c->capdg) {
+		size_t cap = c->capdg ? 2 * c->capdg : 8;
+		struct diagram *v = realloc(c->dg, cap * sizeof *v);
+		if (!v) {
+			fprintf(stderr, "scenario: out of memory\n");
+			exit(1);
+		}
+		c->dg = v;
+		c->capdg = cap;
+	}
+	c->dg[c->ndg++] = d;
 }

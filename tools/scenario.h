@@ -21,6 +21,13 @@ struct scn {
 	struct simnet *net;
 	struct ladder lad;
 	int checks, failed;
+	/* Diagrams: with diagram_dir set, every ladder printed is kept and
+	 * written at the end as DIR/NAME.html (all) and DIR/NAME-K.svg. */
+	const char *diagram_dir;
+	struct diagram *dg;
+	size_t ndg, capdg;
+	char phase[160]; /* the current part of the story (diagram titles) */
+	int nphase;
 };
 
 struct scenario {
@@ -34,9 +41,10 @@ struct scenario {
 extern const struct scenario *const scenarios[];
 const struct scenario *scn_find(const char *name);
 
-/* Run one: prints the title, the story, the run, and the verdict.
- * Returns 0 if every check passed. */
-int scn_run(const struct scenario *sc, FILE *out, int verbose, const char *pcap);
+/* Run one: prints the title, the story, the run, and the verdict; with
+ * diagram_dir, writes its ladders there as SVG and HTML.  Returns 0 if
+ * every check passed (and the diagrams were written). */
+int scn_run(const struct scenario *sc, FILE *out, int verbose, const char *pcap, const char *diagram_dir);
 
 /* ---- helpers for scenario bodies ---- */
 
@@ -62,6 +70,8 @@ int scn_connect(struct scn *c, int host, uint32_t ip, uint16_t port);
 uint16_t scn_local_port(struct scn *c, int host, int fd);
 /* Print the ladder of one connection (times from..to, UINT64_MAX: now). */
 void scn_ladder(struct scn *c, int client, uint16_t cport, int server, uint16_t sport, uint64_t from, uint64_t to);
+/* Start a part of the story: "-- text" as a heading. */
+void scn_phase(struct scn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Narration line. */
 void scn_say(struct scn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,6 +8,7 @@
 int cmd_demo(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
 
 struct simnet;
 /* Run the demo's workload, printing its story to out (pcap may be NULL),

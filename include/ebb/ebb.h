@@ -220,16 +220,38 @@ EBB_API uint64_t ebb_counter_get(const struct ebb_stack *s, int counter);
 
 enum ebb_event_kind {
 	EBB_EV_STATE = 1, /* a connection changed state (TIME_WAIT records too) */
+	EBB_EV_TIMER = 2, /* a connection's timer fired and acted (see enum ebb_timer_kind) */
 };
+
+/* Timers a connection runs.  A timer event is reported when the timer
+ * fires and does something: sends a retransmission, probe or delayed
+ * ACK, or ends the connection.  TIME_WAIT's 2*MSL shows as the state
+ * events entering and leaving TIME_WAIT. */
+enum ebb_timer_kind {
+	EBB_TIMER_RTO = 1,     /* retransmission timeout (RFC 6298) */
+	EBB_TIMER_TLP,         /* tail loss probe (RFC 8985) */
+	EBB_TIMER_PERSIST,     /* zero-window probe (RFC 9293 §3.8.6.1) */
+	EBB_TIMER_DELACK,      /* delayed ACK (RFC 9293 §3.8.6.3) */
+	EBB_TIMER_KEEPALIVE,   /* keepalive probe or give-up (RFC 1122 §4.2.3.6) */
+	EBB_TIMER_FIN_WAIT2,   /* orphaned FIN_WAIT2 given up (tcp_fin_timeout) */
+	EBB_TIMER_LINGER,      /* SO_LINGER time up with data unacknowledged */
+	EBB_TIMER_COUNT
+};
+/* "RTO", "TLP", "persist", "delayed ACK", ...; "?" if unknown. */
+EBB_API const char *ebb_timer_name(int timer);
 
 struct ebb_event {
 	int kind;
 	int fd;           /* owning handle, or -1 for an orphan or TIME_WAIT record */
 	uint64_t conn_id; /* unique per connection in this stack; 0 for TW records */
 	struct ebb_tuple tuple;
-	int old_state, new_state;
+	int old_state, new_state; /* a timer event: both the current state */
 	int outcome; /* set when new_state is CLOSE (or TIME_WAIT) */
 	uint64_t now;
+	/* EBB_EV_TIMER: which timer, and when it was armed (the span from
+	 * `armed` to `now` is the time it ran). */
+	int timer;
+	uint64_t armed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -268,6 +290,11 @@ struct ebb_config {
 	uint64_t rto_max;       /* 120 s */
 	uint64_t delack_min;    /* 40 ms: delayed-ACK time */
 	uint64_t msl;           /* 30 s: TIME_WAIT lasts 2*MSL = 60 s */
+	/* 1 s: with tw_reuse, connect() takes over a TIME_WAIT record only
+	 * once it is older than this (tcp_tw_reuse_delay, Linux 6.13; at
+	 * least 1 ms).  It caps the rate of short client-closed connections
+	 * to one address:port at (port range) / delay. */
+	uint64_t tw_reuse_delay;
 	uint64_t fin_timeout;   /* 60 s: orphaned FIN_WAIT2 (tcp_fin_timeout) */
 	uint64_t keepalive_time;  /* 7200 s */
 	uint64_t keepalive_intvl; /* 75 s */
@@ -447,8 +474,8 @@ EBB_API size_t ebb_leak_report(const struct ebb_stack *s, uint64_t now, uint64_t
 			       int (*fn)(void *ctx, const struct ebb_leak *l), void *ctx);
 EBB_API const char *ebb_leak_kind_name(int kind);
 
-/* Linux's struct tcp_info layout (include/uapi/linux/tcp.h), through
- * tcpi_total_rto_time; getsockopt(TCP_INFO) copies min(len, sizeof). */
+/* Linux's struct tcp_info layout (include/uapi/linux/tcp.h) as of 6.18,
+ * 280 bytes; getsockopt(TCP_INFO) copies min(len, sizeof), as Linux. */
 struct ebb_tcp_info {
 	uint8_t tcpi_state;
 	uint8_t tcpi_ca_state;
@@ -523,6 +550,19 @@ struct ebb_tcp_info {
 	uint16_t tcpi_total_rto;
 	uint16_t tcpi_total_rto_recoveries;
 	uint32_t tcpi_total_rto_time;
+
+	/* Accurate ECN counters (Linux 6.18).  ebb does not negotiate ECN,
+	 * so they stay zero. */
+	uint32_t tcpi_received_ce;
+	uint32_t tcpi_delivered_e1_bytes;
+	uint32_t tcpi_delivered_e0_bytes;
+	uint32_t tcpi_delivered_ce_bytes;
+	uint32_t tcpi_received_e1_bytes;
+	uint32_t tcpi_received_e0_bytes;
+	uint32_t tcpi_received_ce_bytes;
+	/* Linux's bitfield word: tcpi_ecn_mode:2, tcpi_accecn_opt_seen:2,
+	 * tcpi_accecn_fail_mode:4, tcpi_options2:24. */
+	uint32_t tcpi_ecn_bits;
 };
 
 /* tcpi_options bits, as Linux. */

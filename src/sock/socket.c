@@ -374,11 +374,16 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 		return -EFAULT;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
-	uint32_t n = ebb__ring_write(&t->sndq, buf, (uint32_t)len);
-	if (n < len) /* the send buffer's cap: a short write, or EAGAIN */
+	uint32_t n = ebb__ring_write(&t->sndq, buf, ebb_min_u32((uint32_t)len, ebb__snd_space(t)));
+	/* The send buffer, not the network, holds the application back:
+	 * the buffer's cap (a short write, or EAGAIN). */
+	if (n < len) {
 		CTR(s, TCPSndBufFull);
+		ebb__chrono_start(s, t, CHRONO_SNDBUF);
+	}
 	if (!n)
 		return -EAGAIN;
+	ebb__chrono_start(s, t, CHRONO_BUSY);
 	/* MSG_MORE holds a partial segment back for this call, like a
 	 * short TCP_CORK (Linux). */
 	uint8_t cork = t->o.cork;
@@ -661,7 +666,7 @@ static short poll_mask(const struct tcb *t)
 			/* Writable when free space is at least half of what is
 			 * queued (sk_stream_is_writeable). */
 			uint32_t queued = t->sndq.len;
-			uint32_t space = t->sndq.buf ? t->sndq.cap - queued : t->o.sndbuf;
+			uint32_t space = ebb__snd_space(t);
 			if (space >= queued / 2 && (space || !t->sndq.buf))
 				mask |= POLLOUT | POLLWRNORM;
 		} else {

@@ -24,7 +24,9 @@ static int get_int(const void *val, socklen_t len, int *out)
 }
 
 /* Resize a live buffer only upward: the receive window already offered
- * must stay inside the ring, and queued data must fit.  Growth counts
+ * must stay inside the ring, and queued data must fit.  A smaller
+ * SO_SNDBUF still applies at once: send() queues only up to it
+ * (ebb__snd_space), in a ring that keeps its size.  Growth counts
  * against the memory budget: past it the ring keeps its size (the
  * option still reads back as set, as Linux's does whatever memory it
  * later finds), counted in TCPMemoryPressures. */
@@ -190,6 +192,8 @@ static void fill_tcp_info(const struct ebb_stack *s, const struct tcb *t, struct
 	i->tcpi_backoff = t->backoff;
 	if (t->ts_ok)
 		i->tcpi_options |= EBB_TCPI_OPT_TIMESTAMPS;
+	if (t->sack_ok)
+		i->tcpi_options |= EBB_TCPI_OPT_SACK;
 	if (t->ws_ok) {
 		i->tcpi_options |= EBB_TCPI_OPT_WSCALE;
 		i->tcpi_snd_wscale = t->snd_wscale & 15;
@@ -227,6 +231,11 @@ static void fill_tcp_info(const struct ebb_stack *s, const struct tcb *t, struct
 	i->tcpi_snd_wnd = t->snd_wnd;
 	i->tcpi_rcv_wnd = t->rcv_wnd_adv;
 	i->tcpi_total_rto = (uint16_t)ebb_min_u32(t->total_retrans, 65535);
+	/* Busy time counts every limit; the other two their own. */
+	uint64_t rwnd = ebb__chrono_total(s, t, CHRONO_RWND), sndbuf = ebb__chrono_total(s, t, CHRONO_SNDBUF);
+	i->tcpi_busy_time = (ebb__chrono_total(s, t, CHRONO_BUSY) + rwnd + sndbuf) / 1000;
+	i->tcpi_rwnd_limited = rwnd / 1000;
+	i->tcpi_sndbuf_limited = sndbuf / 1000;
 }
 
 static int known_opt(int level, int name)

@@ -57,6 +57,9 @@ int ebb__established(struct ebb_stack *s, struct tcb *t)
 	 * the first segments, so the peer's slow start is not held back. */
 	t->quickack = 16;
 	t->rcv_mss = ebb_min_u32(t->adv_mss, 536);
+	/* TCP_INFO's last_data_recv/last_data_sent count from here until
+	 * data moves, as Linux's tcp_finish_connect/tcp_init_transfer. */
+	t->last_data_rcv = t->last_data_snd = s->now;
 	ebb__set_state(s, t, EBB_TCP_ESTABLISHED);
 	ebb__arm_keepalive(s, t);
 	return 0;
@@ -94,28 +97,11 @@ static int enter_fin_wait2(struct ebb_stack *s, struct tcb *t)
 	return 1;
 }
 
-/* RFC 7323 §4.3 (2): TS.Recent takes the TSval of a segment that
- * covers Last.ACK.sent -- once the segment has proved acceptable.  Its
- * sequence number passing the window test is not enough: a segment
- * dropped later (no ACK bit, an ACK beyond SND.NXT or below SND.UNA -
- * MAX.SND.WND) is exactly what a blind attacker can land in the window,
- * and a far-future TSval made TS.Recent would have PAWS reject every
- * segment of the real peer from then on.  Linux likewise stores it only
- * after the ACK checks (tcp_ack's FLAG_UPDATE_TS_RECENT). */
-static void ts_recent_update(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg, int ts_update)
-{
-	if (!ts_update)
-		return;
-	t->ts_recent = seg->opt.tsval;
-	t->ts_recent_stamp = s->now;
-}
-
 /* Fifth step for an acceptable ACK in a synchronized state: advance
- * SND.UNA, update the send window, feed RTT and congestion control;
- * TS.Recent moves once the ACK is found acceptable (ts_update).
+ * SND.UNA, update the send window, feed RTT and congestion control.
  * Returns 0 if the segment must be dropped (TCB kept), 1 to go on, -1 if
  * the TCB is gone. */
-static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg, int ts_update)
+static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg)
 {
 	uint32_t ack = seg->ack;
 
@@ -131,7 +117,6 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 		challenge_ack(s, t);
 		return 0;
 	}
-	ts_recent_update(s, t, seg, ts_update);
 	if (ebb_seq_lt(ack, t->snd_una)) {
 		/* An old ACK: ignore it, keep the text (RFC 9293). */
 		CTR(s, TCPOldAckIgnored);
@@ -204,13 +189,19 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	t->retransmits = 0;
 	t->xmit_since = s->now; /* progress: the user timeout starts over */
 	ebb__cc_ack(s, t, acked);
+	/* Chronographs: an emptied queue ends "busy"; room for the writer
+	 * again (free space at least half of what is queued, the POLLOUT
+	 * rule) ends "send-buffer limited". */
+	if (!t->sndq.len)
+		ebb__chrono_stop(s, t, CHRONO_BUSY);
+	else if (t->chrono_type == CHRONO_SNDBUF && ebb__snd_space(t) >= t->sndq.len / 2)
+		ebb__chrono_stop(s, t, CHRONO_SNDBUF);
 
 	if (t->snd_una == t->snd_max) {
-		/* Everything acknowledged: no retransmission and no tail loss
-		 * probe is due.  (A TLP left armed here fired on the idle
-		 * connection, armed an RTO, and that RTO cut cwnd to one
-		 * segment: every SACK connection lost its window after each
-		 * burst.) */
+		/* Everything is acknowledged: no retransmission and no tail
+		 * loss probe either (a probe left armed would fire on an
+		 * empty queue, then arm an RTO that counts a timeout and
+		 * backs off for nothing). */
 		if (t->rexmt_kind == RX_RTO || t->rexmt_kind == RX_TLP) {
 			t->rexmt_kind = RX_NONE;
 			t->t_rexmt = UINT64_MAX;
@@ -259,8 +250,14 @@ static int process_text(struct ebb_stack *s, struct tcb *t, const struct ebb_seg
 		/* RFC 1122 §4.2.2.13 / Linux: once the application closed (or
 		 * shut the read side) new data cannot be delivered: RST. */
 		if ((t->shutdown & RCV_SHUTDOWN) && ebb_seq_gt(seg->seq + seg->len, t->rcv_nxt)) {
+			/* The RST answers this segment: <SEQ=SEG.ACK><CTL=RST>,
+			 * as Linux.  SEG.ACK is exactly the peer's RCV.NXT, so
+			 * an RFC 5961 peer accepts it; SND.NXT would lie past
+			 * it while our FIN is unacknowledged and earn only a
+			 * challenge ACK. */
 			CTR(s, TCPAbortOnData);
-			ebb__tcb_abort(s, t, 1, ECONNRESET, EBB_END_RST_SENT_ABORT);
+			ebb__send_rst_reply(s, t->laddr, t->raddr, seg);
+			ebb__tcb_abort(s, t, 0, ECONNRESET, EBB_END_RST_SENT_ABORT);
 			return 0;
 		}
 		break;
@@ -405,7 +402,9 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	/* RFC 7323 §5.3 R1-R3 (PAWS), before the sequence check: a segment
 	 * whose TSval is older than TS.Recent is an old duplicate.  RSTs are
 	 * exempt; a TS.Recent idle for over 24 days is no longer valid (R3),
-	 * and the segment may replace it. */
+	 * and the segment may replace it -- once found acceptable, like any
+	 * (ts_update below): set here, a forged segment could plant a TSval
+	 * as easily as through the ACK it then fails. */
 	int ts_stale = 0;
 	if (t->ts_ok && seg->opt.has_ts && !rst && ebb_seq_lt(seg->opt.tsval, t->ts_recent)) {
 		if (s->now - t->ts_recent_stamp < 24ull * 86400 * EBB_NSEC_PER_SEC) {
@@ -456,9 +455,11 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 
 	/* RFC 7323 §4.3: TS.Recent follows the segment that covers
-	 * Last.ACK.sent (the left window edge we last acknowledged), judged
-	 * on the segment as it came (before trimming); it is stored only
-	 * once the ACK is found acceptable (ts_recent_update). */
+	 * Last.ACK.sent (the left window edge we last acknowledged) -- but
+	 * only once its ACK has been found acceptable (fifth step below),
+	 * as Linux does: a forged in-window segment with a bogus ACK and a
+	 * huge TSval would otherwise set TS.Recent so high that PAWS then
+	 * rejects every real segment, a blind denial of service. */
 	int ts_update = t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
 			(ts_stale || ebb_seq_geq(seg->opt.tsval, t->ts_recent));
 
@@ -565,7 +566,6 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 			CTR(s, ListenDrops);
 			return;
 		}
-		ts_recent_update(s, t, seg, ts_update);
 		t->snd_una = seg->ack;
 		t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
 		t->max_snd_wnd = t->snd_wnd;
@@ -587,8 +587,12 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		 * connect() is called again (Linux): that call returns 0. */
 		if (t->passive)
 			ebb__child_established(s, t);
-	} else if (process_ack(s, t, seg, ts_update) != 1) {
+	} else if (process_ack(s, t, seg) != 1) {
 		return;
+	}
+	if (ts_update) {
+		t->ts_recent = seg->opt.tsval;
+		t->ts_recent_stamp = s->now;
 	}
 
 	if (!ebb__input_text_fin(s, t, seg))
@@ -606,7 +610,7 @@ void ebb__tcp_input(struct ebb_stack *s, const struct ebb_ip4 *ip, struct ebb_se
 		return;
 	}
 	uint32_t tw_isn = 0;
-	uint32_t ref = ebb__demux_find(s, ip->dst, seg->dport, ip->src, seg->sport);
+	uint32_t ref = ebb__demux_find_input(s, ip->dst, seg->dport, ip->src, seg->sport);
 	struct tcb *l = 0;
 	if (ref & REF_TW) {
 		/* A SYN may reopen the connection only if someone listens:

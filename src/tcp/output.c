@@ -56,8 +56,21 @@ static uint16_t window_field(struct ebb_stack *s, struct tcb *t, int syn)
 	}
 	uint32_t f = w >> t->rcv_wscale;
 	uint32_t cur = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	if ((f << t->rcv_wscale) < cur) /* scaling rounded below the old edge */
-		f = (cur + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale;
+	if ((f << t->rcv_wscale) < cur) {
+		/* Scaling rounded below the edge already offered.  Round up
+		 * only as far as the ring has room: rounding up past it moved
+		 * the edge a little further with every ACK while the
+		 * application was not reading, until we offered bytes we then
+		 * had to drop (a peer filling the window, as lwIP does, lost a
+		 * segment and waited for its RTO each time the ring filled).
+		 * Otherwise the field reads up to one scale unit short of the
+		 * old edge (the retracted window RFC 7323 §2.4 describes);
+		 * data up to rcv_adv is still accepted, the ring holds it. */
+		uint32_t up = (cur + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale;
+		uint32_t room = t->rcvq.buf ? ebb__ring_free_space(&t->rcvq) : t->o.rcvbuf;
+		if ((uint64_t)up << t->rcv_wscale <= room)
+			f = up;
+	}
 	if (f > 65535)
 		f = 65535;
 	uint32_t edge = t->rcv_nxt + (f << t->rcv_wscale);
@@ -280,6 +293,39 @@ static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
 	}
 }
 
+/* Linux's tcp_chrono_set/start/stop: time is charged to the limit in
+ * force; stopping one falls back to "busy" while data remains, to none
+ * once everything is sent and acknowledged. */
+static void chrono_set(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (t->chrono_type != CHRONO_NONE)
+		t->chrono_stat[t->chrono_type - 1] += s->now - t->chrono_start;
+	t->chrono_start = s->now;
+	t->chrono_type = (uint8_t)type;
+}
+
+void ebb__chrono_start(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (type > t->chrono_type)
+		chrono_set(s, t, type);
+}
+
+void ebb__chrono_stop(struct ebb_stack *s, struct tcb *t, int type)
+{
+	if (!t->sndq.len && t->snd_una == t->snd_max)
+		chrono_set(s, t, CHRONO_NONE);
+	else if (type == t->chrono_type)
+		chrono_set(s, t, CHRONO_BUSY);
+}
+
+uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int type)
+{
+	uint64_t v = t->chrono_stat[type - 1];
+	if (t->chrono_type == type && s->now > t->chrono_start)
+		v += s->now - t->chrono_start;
+	return v;
+}
+
 void ebb__output(struct ebb_stack *s, struct tcb *t)
 {
 	if (can_send_data(t->state) && t->sndq.buf) {
@@ -352,6 +398,16 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
 					ebb__arm_rto(s, t);
 			}
+			/* Data waits and the peer's window, not cwnd or Nagle,
+			 * is what stops it: receive-window limited. */
+			int fin_left;
+			uint32_t left = unsent(t, &fin_left);
+			uint32_t wnd_end = t->snd_una + t->snd_wnd;
+			uint32_t wroom = ebb_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+			if (left && wroom < ebb_min_u32(left, t->snd_mss))
+				ebb__chrono_start(s, t, CHRONO_RWND);
+			else
+				ebb__chrono_stop(s, t, CHRONO_RWND);
 		}
 		if (sent_new)
 			ebb__schedule_tlp(s, t);
@@ -363,6 +419,7 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 		    t->snd_wnd == 0) {
 			t->rexmt_kind = RX_PERSIST;
 			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
+			t->rexmt_armed = s->now;
 			ebb__timer_update(s, t);
 		}
 	}

@@ -51,6 +51,35 @@ static inline uint32_t port_slot(const struct bind_table *bt, uint16_t port)
 	return (uint32_t)(port * 2654435761u) >> 8 & bt->mask;
 }
 
+/* Double the chain heads once buckets outnumber them, so a chain stays
+ * about one bucket long however many ports are held (a client holding
+ * its whole ephemeral range in TIME_WAIT has 28232 buckets).  Buckets of
+ * one port land together again: the slot depends on the port alone.
+ * Without memory the table just stays as it is (longer chains). */
+static void bind_grow(struct bind_table *bt)
+{
+	uint32_t n = (bt->mask + 1) * 2;
+	if (n > (1u << 24))
+		return;
+	struct bind_bucket **v = calloc(n, sizeof *v);
+	if (!v)
+		return;
+	uint32_t old = bt->mask + 1;
+	bt->mask = n - 1;
+	for (uint32_t i = 0; i < old; i++) {
+		struct bind_bucket *b = bt->v[i];
+		while (b) {
+			struct bind_bucket *next = b->next;
+			uint32_t j = port_slot(bt, b->port);
+			b->next = v[j];
+			v[j] = b;
+			b = next;
+		}
+	}
+	free(bt->v);
+	bt->v = v;
+}
+
 static struct bind_bucket *bucket_get(struct bind_table *bt, uint32_t addr, uint16_t port, int create)
 {
 	uint32_t i = port_slot(bt, port);
@@ -59,6 +88,10 @@ static struct bind_bucket *bucket_get(struct bind_table *bt, uint32_t addr, uint
 			return b;
 	if (!create)
 		return 0;
+	if (bt->count > bt->mask) {
+		bind_grow(bt);
+		i = port_slot(bt, port);
+	}
 	struct bind_bucket *b = calloc(1, sizeof *b);
 	if (!b)
 		return 0;

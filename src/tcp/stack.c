@@ -24,6 +24,7 @@ void ebb_config_init(struct ebb_config *c)
 	c->rto_max = 120 * EBB_NSEC_PER_SEC;
 	c->delack_min = 40 * EBB_NSEC_PER_MSEC;
 	c->msl = 30 * EBB_NSEC_PER_SEC;
+	c->tw_reuse_delay = 1 * EBB_NSEC_PER_SEC;
 	c->fin_timeout = 60 * EBB_NSEC_PER_SEC;
 	c->keepalive_time = 7200 * EBB_NSEC_PER_SEC;
 	c->keepalive_intvl = 75 * EBB_NSEC_PER_SEC;
@@ -69,6 +70,8 @@ static int config_valid(const struct ebb_config *c)
 	if (c->mtu < 68 + 40 || c->mtu > EBB_IP_MAXPACKET)
 		return 0;
 	if (!c->rto_min || c->rto_min > c->rto_max || c->rto_initial < c->rto_min || c->rto_initial > c->rto_max)
+		return 0;
+	if (c->tw_reuse_delay < EBB_NSEC_PER_MSEC || c->tw_reuse_delay > (1ull << 30) * EBB_NSEC_PER_MSEC)
 		return 0;
 	if (!c->msl || !c->keepalive_intvl || !c->keepalive_time || !c->keepalive_probes)
 		return 0;
@@ -348,6 +351,23 @@ void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t c
 	s->cfg.event(s->cfg.event_ctx, &ev);
 }
 
+void ebb__emit_timer(struct ebb_stack *s, const struct tcb *t, int timer, uint64_t armed)
+{
+	if (!s->cfg.event)
+		return;
+	struct ebb_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = EBB_EV_TIMER;
+	ev.fd = t->fd;
+	ev.conn_id = t->conn_id;
+	ev.tuple = t->tuple;
+	ev.old_state = ev.new_state = t->state;
+	ev.now = s->now;
+	ev.timer = timer;
+	ev.armed = armed <= s->now ? armed : s->now;
+	s->cfg.event(s->cfg.event_ctx, &ev);
+}
+
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state)
 {
 	int old = t->state;
@@ -418,6 +438,20 @@ int ebb_conn_outcome(const struct ebb_stack *s, uint64_t conn_id)
 		if (s->tcbs[i] && s->tcbs[i]->conn_id == conn_id)
 			return s->tcbs[i]->outcome;
 	return -ENOENT;
+}
+
+const char *ebb_timer_name(int timer)
+{
+	static const char *const names[EBB_TIMER_COUNT] = {
+		[EBB_TIMER_RTO] = "RTO",
+		[EBB_TIMER_TLP] = "TLP",
+		[EBB_TIMER_PERSIST] = "persist",
+		[EBB_TIMER_DELACK] = "delayed ACK",
+		[EBB_TIMER_KEEPALIVE] = "keepalive",
+		[EBB_TIMER_FIN_WAIT2] = "FIN-WAIT-2",
+		[EBB_TIMER_LINGER] = "linger",
+	};
+	return timer > 0 && timer < EBB_TIMER_COUNT ? names[timer] : "?";
 }
 
 const char *ebb_outcome_name(int o)

@@ -156,8 +156,16 @@ struct tcb {
 	uint32_t psh_mark[16];
 	uint8_t npsh;
 
+	/* Sender-limit chronographs (Linux's tcp_chrono, for TCP_INFO's
+	 * busy, rwnd_limited and sndbuf_limited times): the limit in force
+	 * since chrono_start, ns spent in each so far. */
+	uint8_t chrono_type;        /* CHRONO_* */
+	uint64_t chrono_start;
+	uint64_t chrono_stat[3];
+
 	/* Deadlines, absolute ns, UINT64_MAX when off. */
 	uint64_t t_rexmt;  /* RTO, or persist (rexmt_kind) */
+	uint64_t rexmt_armed; /* when t_rexmt was last set (timer events) */
 	uint64_t t_delack;
 	uint64_t t_keep;   /* keepalive */
 	uint64_t t_fw2;    /* orphaned FIN_WAIT2, or the SO_LINGER time of a lingering close */
@@ -215,8 +223,8 @@ struct tw_rec {
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent;
-	uint32_t expire_ms;  /* stack millisecond clock, wraps */
-	uint16_t ts_stamp_s; /* seconds clock when ts_recent was taken, wraps */
+	uint32_t expire_ms;  /* stack millisecond clock, wraps; 2*MSL after the record began or restarted */
+	uint16_t spare;
 	uint8_t wscale;      /* snd_wscale << 4 | rcv_wscale */
 	uint8_t flags;
 };
@@ -287,6 +295,7 @@ struct ebb_stack {
 	uint32_t *free_next;
 
 	struct demux demux;
+	uint32_t last_ref; /* TCB reference the last segment went to (demux.c), 0: none */
 	struct tw_ring tw;
 	struct bind_table binds;
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
@@ -319,6 +328,23 @@ void ebb__closed_log(struct ebb_stack *s, const struct tcb *t);
 /* Would `extra` more bytes stay within the memory budget? */
 int ebb__mem_ok(const struct ebb_stack *s, size_t extra);
 void ebb__set_state(struct ebb_stack *s, struct tcb *t, int state);
+/* Room for the application's data in the send queue.  SO_SNDBUF may
+ * shrink below the ring already allocated; the smaller of the two is the
+ * limit (the ring never shrinks under queued data). */
+static inline uint32_t ebb__snd_space(const struct tcb *t)
+{
+	uint32_t cap = t->sndq.buf ? (t->sndq.cap < t->o.sndbuf ? t->sndq.cap : t->o.sndbuf) : t->o.sndbuf;
+	return cap > t->sndq.len ? cap - t->sndq.len : 0;
+}
+
+/* Chronographs: what limits the sender.  A higher type overrides a
+ * lower one while it lasts. */
+enum { CHRONO_NONE = 0, CHRONO_BUSY, CHRONO_RWND, CHRONO_SNDBUF };
+void ebb__chrono_start(struct ebb_stack *s, struct tcb *t, int type);
+void ebb__chrono_stop(struct ebb_stack *s, struct tcb *t, int type);
+/* ns spent in `type` so far, the running period included. */
+uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int type);
+void ebb__emit_timer(struct ebb_stack *s, const struct tcb *t, int timer, uint64_t armed);
 void ebb__emit_event(struct ebb_stack *s, const struct ebb_tuple *tu, uint64_t conn_id, int fd,
 		     int old_state, int new_state, int outcome);
 int ebb__is_local_addr(const struct ebb_stack *s, uint32_t a);
@@ -346,6 +372,9 @@ void ebb__demux_free(struct demux *d);
 uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Find the reference (TCB idx + 1, or REF_TW | record id) for a 4-tuple, 0 if none. */
 uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The same, for a received segment: tries the connection the previous
+ * segment went to before hashing. */
+uint32_t ebb__demux_find_input(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 int ebb__demux_insert(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 void ebb__demux_remove(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint32_t ref);
 /* Point the slot holding old_ref at new_ref (same tuple). */

@@ -24,6 +24,7 @@ void ebb__arm_rto(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_RTO;
 	t->t_rexmt = s->now + backed_off_rto(s, t);
+	t->rexmt_armed = s->now;
 	/* TCP_USER_TIMEOUT: fire no later than the data's deadline, so the
 	 * connection ends on time (Linux's tcp_clamp_rto_to_user_timeout). */
 	if (t->o.user_timeout_ms && t->snd_max != t->snd_una) {
@@ -56,6 +57,7 @@ void ebb__schedule_tlp(struct ebb_stack *s, struct tcb *t)
 		at = t->t_rexmt;
 	t->rexmt_kind = RX_TLP;
 	t->t_rexmt = at;
+	t->rexmt_armed = s->now;
 	ebb__timer_update(s, t);
 }
 
@@ -125,6 +127,7 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 	if (t->snd_una == t->snd_max)
 		return 1;
 	CTR(s, TCPTimeouts);
+	ebb__emit_timer(s, t, EBB_TIMER_RTO, t->rexmt_armed);
 
 	if (t->state == EBB_TCP_SYN_SENT || t->state == EBB_TCP_SYN_RECV) {
 		uint32_t limit = t->state == EBB_TCP_SYN_SENT || !t->passive
@@ -187,6 +190,7 @@ static int fire_tlp(struct ebb_stack *s, struct tcb *t)
 	t->t_rexmt = UINT64_MAX;
 	if (t->snd_una == t->snd_max)
 		return 1; /* nothing outstanding: nothing to probe for */
+	ebb__emit_timer(s, t, EBB_TIMER_TLP, t->rexmt_armed);
 	ebb__send_tlp(s, t);
 	/* The probe is out; if its ACK does not come, the RTO takes over. */
 	ebb__arm_rto(s, t);
@@ -203,6 +207,7 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 		ebb__output(s, t);
 		return 1;
 	}
+	ebb__emit_timer(s, t, EBB_TIMER_PERSIST, t->rexmt_armed);
 	uint32_t limit = t->fd < 0 ? (s->cfg.orphan_retries ? s->cfg.orphan_retries : 8) : s->cfg.retries2;
 	if (t->fd < 0 && t->probes >= limit) {
 		/* An orphan the peer will not let finish (Linux's
@@ -221,6 +226,7 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 		t->backoff++;
 	t->rexmt_kind = RX_PERSIST;
 	t->t_rexmt = s->now + backed_off_rto(s, t);
+	t->rexmt_armed = s->now;
 	return 1;
 }
 
@@ -244,6 +250,8 @@ static int fire_keepalive(struct ebb_stack *s, struct tcb *t)
 		t->t_keep = t->last_rcv + ebb__keepidle(s, t);
 		return 1;
 	}
+	/* Armed at the last segment received, or at the previous probe. */
+	ebb__emit_timer(s, t, EBB_TIMER_KEEPALIVE, t->probes ? s->now - keepintvl(s, t) : t->last_rcv);
 	int give_up = t->o.user_timeout_ms ? t->probes && idle >= (uint64_t)t->o.user_timeout_ms * EBB_NSEC_PER_MSEC
 					   : t->probes >= keepcnt(s, t);
 	if (give_up) {
@@ -265,8 +273,10 @@ static int fire_fw2(struct ebb_stack *s, struct tcb *t)
 	if (t->lingering) {
 		/* SO_LINGER time is up with data or the FIN unacknowledged:
 		 * the application learns it (SO_ERROR, POLLERR). */
-		if (!(t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq)))
+		if (!(t->fin_queued && ebb_seq_gt(t->snd_una, t->fin_seq))) {
 			t->so_error = ETIMEDOUT;
+			ebb__emit_timer(s, t, EBB_TIMER_LINGER, s->now - (uint64_t)t->o.linger_sec * EBB_NSEC_PER_SEC);
+		}
 		return 1;
 	}
 	if (t->state != EBB_TCP_FIN_WAIT2 || t->fd >= 0)
@@ -274,15 +284,20 @@ static int fire_fw2(struct ebb_stack *s, struct tcb *t)
 	/* The peer never sent its FIN: give up quietly, as Linux does when
 	 * its FIN_WAIT2 timewait socket expires. */
 	CTR(s, TCPFinWait2Timeout);
+	ebb__emit_timer(s, t, EBB_TIMER_FIN_WAIT2,
+			s->now - (t->o.linger2 > 0 ? (uint64_t)t->o.linger2 * EBB_NSEC_PER_SEC : s->cfg.fin_timeout));
 	ebb__tcb_done(s, t, EBB_END_TIMEOUT_FIN_WAIT2);
 	return 0;
 }
 
 static int fire_delack(struct ebb_stack *s, struct tcb *t)
 {
+	/* Armed delack_min before it was due (input.c). */
+	uint64_t armed = t->t_delack - s->cfg.delack_min;
 	t->t_delack = UINT64_MAX;
 	if (ebb__synchronized(t->state) && t->rcv_nxt != t->last_ack_sent) {
 		CTR(s, DelayedACKs);
+		ebb__emit_timer(s, t, EBB_TIMER_DELACK, armed);
 		ebb__send_ack(s, t);
 	}
 	return 1;

@@ -85,11 +85,6 @@ static uint32_t msl2_ms(const struct ebb_stack *s)
 	return ms > 0x3fffffff ? 0x3fffffff : (uint32_t)ms;
 }
 
-static inline uint16_t secs16(const struct ebb_stack *s)
-{
-	return (uint16_t)(s->now / EBB_NSEC_PER_SEC);
-}
-
 static void chunk_release(struct tw_ring *r, uint32_t chunk_no)
 {
 	struct tw_rec **slot = &r->dir[chunk_no & r->dmask];
@@ -288,7 +283,6 @@ int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
 	rec.snd_nxt = t->snd_max;
 	rec.rcv_nxt = t->rcv_nxt;
 	rec.ts_recent = t->ts_recent;
-	rec.ts_stamp_s = (uint16_t)(t->ts_recent_stamp / EBB_NSEC_PER_SEC);
 	rec.wscale = (uint8_t)((t->snd_wscale << 4) | (t->rcv_wscale & 15));
 	if (t->ts_ok)
 		rec.flags |= TW_TS;
@@ -375,10 +369,8 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 	if (!paws_reject && seg->seq == rec->rcv_nxt && seg_len == 0) {
 		/* A bare in-window ACK: the peer is still there; Linux
 		 * restarts 2*MSL here too. */
-		if (has_ts) {
+		if (has_ts)
 			rec->ts_recent = seg->opt.tsval;
-			rec->ts_stamp_s = secs16(s);
-		}
 		restart(s, ref);
 		return 0;
 	}
@@ -445,8 +437,15 @@ int ebb__tw_take_for_connect(struct ebb_stack *s, uint32_t ref, struct tcb *t)
 		mode = 0;
 	/* Safe only with timestamps (RFC 6191): the new connection inherits
 	 * TS.Recent, so PAWS rejects the old incarnation's duplicates, and
-	 * at least one second must have passed so our TSval has moved on. */
-	if (!mode || !(rec->flags & TW_TS) || (int16_t)(secs16(s) - rec->ts_stamp_s) <= 0)
+	 * only once the record is older than tw_reuse_delay (1 s by default,
+	 * as Linux's tcp_tw_reuse_delay), so the peer's timestamp clock --
+	 * which may tick as slowly as once a second (RFC 7323 §5.4) -- has
+	 * moved past everything the old incarnation sent.  The record's age
+	 * counts from when it began or last restarted (its expiry minus
+	 * 2*MSL): a restart only makes reuse wait longer. */
+	uint32_t began = rec->expire_ms - msl2_ms(s);
+	uint64_t delay_ms = s->cfg.tw_reuse_delay / EBB_NSEC_PER_MSEC;
+	if (!mode || !(rec->flags & TW_TS) || (int32_t)(s->now_ms - began) <= (int64_t)delay_ms)
 		return 0;
 	uint32_t isn = rec->snd_nxt + 65535 + 2;
 	t->iss = isn ? isn : 1;

@@ -1,7 +1,8 @@
 /*
- * csum.h: the Internet checksum (RFC 1071), summed 8 bytes per step into
- * a 64-bit accumulator with end-around carry, folded to 16 bits at the
- * end.  Used by the IPv4 header, the TCP pseudo-header and payload.
+ * csum.h: the Internet checksum (RFC 1071): the bulk of a buffer summed
+ * 64 or 128 bytes a step into independent vector accumulators (csum.c),
+ * the rest 8 bytes a step into a 64-bit accumulator with end-around
+ * carry, folded to 16 bits at the end.  Used by the IPv4 header, the TCP pseudo-header and payload.
  */
 #ifndef EBB_UTIL_CSUM_H
 #define EBB_UTIL_CSUM_H

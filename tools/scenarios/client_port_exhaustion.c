@@ -114,7 +114,7 @@ static void play(struct scn *c, const struct knobs *kn, struct load *L, int draw
 	struct ebb_stack *cs = scn_stack(c, L->ch);
 	L->lfd = scn_listen(c, L->sh, SERVER, PORT, 1);
 
-	fprintf(c->out, "-- %s\n", kn->title);
+	scn_phase(c, "%s", kn->title);
 	scn_say(c, "client: tw_reuse=%d, timestamps %s; %d connections/s to %s:%d, ports %d-%d", kn->tw_reuse,
 		kn->timestamps ? "on" : "off", kn->rate, "198.18.0.2", PORT, PORT_MIN, PORT_MAX);
 	uint64_t tick = SCN_SEC / (uint64_t)kn->rate;

@@ -77,7 +77,7 @@ static void run(struct scn *c)
 	int ok;
 
 	/* ---- KeepAlive On ---- */
-	fprintf(c->out, "-- KeepAlive On: %d requests on one connection, the client closes it\n", NREQ);
+	scn_phase(c, "KeepAlive On: %d requests on one connection, the client closes it", NREQ);
 	setup(c, &n);
 	int cfd = scn_connect(c, n.ch, SERVER, PORT);
 	uint16_t cport = scn_local_port(c, n.ch, cfd);
@@ -111,7 +111,7 @@ static void run(struct scn *c)
 	teardown(c);
 
 	/* ---- KeepAlive Off ---- */
-	fprintf(c->out, "\n-- KeepAlive Off: one connection per request, the server closes each\n");
+	scn_phase(c, "KeepAlive Off: one connection per request, the server closes each");
 	setup(c, &n);
 	ok = 0;
 	int eofs = 0;
@@ -148,7 +148,7 @@ static void run(struct scn *c)
 	teardown(c);
 
 	/* ---- KeepAliveTimeout ---- */
-	fprintf(c->out, "\n-- KeepAlive On, but the client goes idle: the server's KeepAliveTimeout closes\n");
+	scn_phase(c, "KeepAlive On, but the client goes idle: the server's KeepAliveTimeout closes");
 	setup(c, &n);
 	cfd = scn_connect(c, n.ch, SERVER, PORT);
 	cport = scn_local_port(c, n.ch, cfd);

@@ -153,9 +153,9 @@ static void play(struct scn *c, int keepalive)
 
 static void run(struct scn *c)
 {
-	fprintf(c->out, "-- With SO_KEEPALIVE on the client\n");
+	scn_phase(c, "With SO_KEEPALIVE on the client");
 	play(c, 1);
-	fprintf(c->out, "\n-- Without keepalive\n");
+	scn_phase(c, "Without keepalive");
 	play(c, 0);
 }
 

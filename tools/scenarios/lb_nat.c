@@ -137,7 +137,7 @@ static void setup(struct scn *c, struct load *L, const struct ebb_config *lbcfg)
 static void experiment(struct scn *c)
 {
 	struct load L;
-	fprintf(c->out, "-- The seed's experiment: every request from LB port %d, Keep-Alive off\n", LB_PORT);
+	scn_phase(c, "The seed's experiment: every request from LB port %d, Keep-Alive off", LB_PORT);
 	setup(c, &L, 0);
 	struct ebb_stack *ss = scn_stack(c, L.sh);
 	int nreq = 20, refused = 0;
@@ -186,7 +186,7 @@ static void bulk(struct scn *c)
 	cfg.port_min = 50000;
 	cfg.port_max = 50099;
 	const int nports = 100, rate = 500, secs = 4;
-	fprintf(c->out, "\n-- The LB's source ports come back fast: %d ports, %d connections/s, %d s\n", nports, rate,
+	scn_phase(c, "The LB's source ports come back fast: %d ports, %d connections/s, %d s", nports, rate,
 		secs);
 	setup(c, &L, &cfg);
 	ladder_record(&c->lad, 0);
@@ -328,7 +328,7 @@ static void crafted(struct scn *c, int timestamps)
 	struct ebb_config cfg;
 	ebb_config_init(&cfg);
 	cfg.timestamps = (uint8_t)timestamps;
-	fprintf(c->out, "\n-- Raw SYNs on a tuple in TIME_WAIT, timestamps %s\n", timestamps ? "on" : "off");
+	scn_phase(c, "Raw SYNs on a tuple in TIME_WAIT, timestamps %s", timestamps ? "on" : "off");
 	setup(c, &L, &cfg);
 	struct watch w;
 	memset(&w, 0, sizeof w);

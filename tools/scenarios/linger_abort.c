@@ -140,9 +140,9 @@ static void play(struct scn *c, int server_aborts)
 
 static void run(struct scn *c)
 {
-	fprintf(c->out, "-- The client closes with SO_LINGER {1, 0}\n");
+	scn_phase(c, "The client closes with SO_LINGER {1, 0}");
 	play(c, 0);
-	fprintf(c->out, "\n-- The server closes with SO_LINGER {1, 0} right after its response\n");
+	scn_phase(c, "The server closes with SO_LINGER {1, 0} right after its response");
 	play(c, 1);
 }
 

@@ -93,9 +93,9 @@ static void play(struct scn *c, int with_time_wait)
 
 static void run(struct scn *c)
 {
-	fprintf(c->out, "-- With TIME_WAIT:\n");
+	scn_phase(c, "With TIME_WAIT");
 	play(c, 1);
-	fprintf(c->out, "\n-- The same with TIME_WAIT switched off on the client (test-only setting):\n");
+	scn_phase(c, "The same with TIME_WAIT switched off on the client (test-only setting)");
 	play(c, 0);
 }
 

@@ -147,7 +147,7 @@ static size_t read_all(struct scn *c, int host, int fd, char *out, size_t cap)
 static void play(struct scn *c, const struct knobs *k, struct result *res)
 {
 	memset(res, 0, sizeof *res);
-	fprintf(c->out, "-- %s\n", k->title);
+	scn_phase(c, "%s", k->title);
 	scn_net(c, 4);
 	struct ebb_config ccfg, scfg;
 	ebb_config_init(&ccfg);
@@ -224,7 +224,7 @@ static void play(struct scn *c, const struct knobs *k, struct result *res)
 		(int32_t)(h.seq[0] - h.syn_seq));
 	res->inject_ok = h.n == NSEG;
 	for (int i = 0; i < h.n; i++)
-		if (ebb_stack_input(ss, h.pkt[i], h.len[i], simnet_now(c->net)) != 0)
+		if (simnet_replay(c->net, ch, h.pkt[i], h.len[i]) != 0)
 			res->inject_ok = 0;
 	res->paws = ebb_counter_get(ss, EBB_CTR_PAWSEstab) - paws0;
 	res->seq_oow = ebb_counter_get(ss, EBB_CTR_TCPSeqOutOfWindow) - oow0;

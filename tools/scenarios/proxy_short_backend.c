@@ -266,9 +266,9 @@ static void play(struct scn *c, int backend_closes)
 
 static void run(struct scn *c)
 {
-	fprintf(c->out, "-- The proxy closes its backend connections first\n");
+	scn_phase(c, "The proxy closes its backend connections first");
 	play(c, 0);
-	fprintf(c->out, "\n-- The backend closes first (it answers and closes)\n");
+	scn_phase(c, "The backend closes first (it answers and closes)");
 	play(c, 1);
 }
 

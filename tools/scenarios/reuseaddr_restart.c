@@ -85,7 +85,7 @@ static void run(struct scn *c)
 	int ok, fd;
 	uint16_t port;
 
-	fprintf(c->out, "-- The old server did not set SO_REUSEADDR\n");
+	scn_phase(c, "The old server did not set SO_REUSEADDR");
 	setup(c, &n);
 	int lfd = scn_listen(c, n.sh, SERVER, PORT, 0);
 	ok = 0;
@@ -116,7 +116,7 @@ static void run(struct scn *c)
 	simnet_free(c->net);
 	c->net = 0;
 
-	fprintf(c->out, "\n-- The old server set SO_REUSEADDR before bind(), as the seed advises\n");
+	scn_phase(c, "The old server set SO_REUSEADDR before bind(), as the seed advises");
 	setup(c, &n);
 	lfd = scn_listen(c, n.sh, SERVER, PORT, 1);
 	ok = 0;
