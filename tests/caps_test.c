@@ -27,13 +27,26 @@ static void from(struct seg_test *t, uint16_t port)
 	t->remote_port = port;
 }
 
-/* A handshake from `port` to the listener; ebb's SYN-ACK checked. */
-static void handshake(struct seg_test *t, uint16_t port)
+/* A SYN from `port` to the listener, answered with a SYN-ACK. */
+static void syn(struct seg_test *t, uint16_t port)
 {
 	from(t, port);
 	st_in(t, "+0 < S 0:0(0) win 65535 <mss 1460>");
 	st_out(t, "+0 > S. 0:0(0) ack 1 <...>");
+}
+
+/* The handshake's last ACK from `port`. */
+static void ack(struct seg_test *t, uint16_t port)
+{
+	from(t, port);
 	st_in(t, "+0 < . 1:1(0) ack 1 win 65535");
+}
+
+/* A whole handshake from `port`. */
+static void handshake(struct seg_test *t, uint16_t port)
+{
+	syn(t, port);
+	ack(t, port);
 }
 
 static void start(struct seg_test *t, void (*tweak)(struct ebb_config *))
@@ -109,11 +122,8 @@ static void cap_syn_queue_drop(void)
 {
 	struct seg_test t;
 	start(&t, syn_backlog_2_no_cookies);
-	for (uint16_t p = 5001; p <= 5002; p++) {
-		from(&t, p);
-		st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-		st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	}
+	syn(&t, 5001);
+	syn(&t, 5002);
 	from(&t, 5003);
 	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
 	st_none(&t, "+0.5");
@@ -121,8 +131,7 @@ static void cap_syn_queue_drop(void)
 	CTR_IS(&t, ListenDrops, 1);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 2);
 	/* One completes: the queue has room again. */
-	from(&t, 5001);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
+	ack(&t, 5001);
 	handshake(&t, 5003);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_ESTABLISHED), 2);
 	st_free(&t);
@@ -134,11 +143,8 @@ static void cap_syn_queue_cookies(void)
 {
 	struct seg_test t;
 	start(&t, syn_backlog_2);
-	for (uint16_t p = 5001; p <= 5002; p++) {
-		from(&t, p);
-		st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-		st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	}
+	syn(&t, 5001);
+	syn(&t, 5002);
 	from(&t, 5003);
 	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
 	/* The cookie is the ISS: not the test's fixed one. */
@@ -180,16 +186,10 @@ static void cap_accept_backlog(void)
 	CHECK_EQ(ebb_bind(t.s, t.lfd, (struct sockaddr *)&a, sizeof a, t.now), 0);
 	CHECK_EQ(ebb_listen(t.s, t.lfd, 1000, t.now), 0); /* clamped to somaxconn: 1 */
 	handshake(&t, 5001);
-	from(&t, 5002);
-	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-	st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	from(&t, 5003);
-	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-	st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	from(&t, 5002);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535"); /* two queued: more than 1 */
-	from(&t, 5003);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535"); /* dropped */
+	syn(&t, 5002);
+	syn(&t, 5003);
+	ack(&t, 5002); /* two queued: more than 1 */
+	ack(&t, 5003); /* dropped */
 	CTR_IS(&t, ListenOverflows, 1);
 	CTR_IS(&t, ListenDrops, 1);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 1);
@@ -200,8 +200,7 @@ static void cap_accept_backlog(void)
 	CTR_IS(&t, ListenDrops, 2);
 	/* The application accepts: room again; the retransmitted ACK gets in. */
 	CHECK(ebb_accept(t.s, t.lfd, 0, 0, t.now) >= 0);
-	from(&t, 5003);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
+	ack(&t, 5003);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 0);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_ESTABLISHED), 3);
 	st_free(&t);
@@ -441,16 +440,10 @@ static void cap_memory_buffers(void)
 	budget = one + (one - memory_after(nothing)) / 2;
 	struct seg_test t;
 	start(&t, with_budget_no_cookies);
-	from(&t, 5001);
-	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-	st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	from(&t, 5002);
-	st_in(&t, "+0 < S 0:0(0) win 65535 <mss 1460>");
-	st_out(&t, "+0 > S. 0:0(0) ack 1 <...>");
-	from(&t, 5001);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
-	from(&t, 5002);
-	st_in(&t, "+0 < . 1:1(0) ack 1 win 65535");
+	syn(&t, 5001);
+	syn(&t, 5002);
+	ack(&t, 5001);
+	ack(&t, 5002);
 	st_out(&t, "+0 > R. 1:1(0) ack 1");
 	CTR_IS(&t, TCPAbortOnMemory, 1);
 	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_ESTABLISHED), 1);

@@ -13,9 +13,7 @@
 
 void ebb__ofo_free(struct ebb_stack *s, struct tcb *t)
 {
-	if (t->ofo)
-		s->mem -= s->cfg.ofo_max_ranges * sizeof *t->ofo;
-	free(t->ofo);
+	ebb__ranges_free(s, t->ofo);
 	t->ofo = 0;
 	t->nofo = 0;
 }
@@ -24,22 +22,11 @@ uint32_t ebb__ofo_store(struct ebb_stack *s, struct tcb *t, uint32_t seq, const 
 {
 	if (!len)
 		return 0;
-	if (!t->ofo) {
-		/* The range list is the one allocation out-of-order data
-		 * costs (the bytes live in the receive ring): it counts
-		 * against the memory budget like the rings do. */
-		size_t need = s->cfg.ofo_max_ranges * sizeof *t->ofo;
-		if (!ebb__mem_ok(s, need)) {
-			CTR(s, TCPMemoryPressures);
-			CTR(s, TCPOFODrop);
-			return 0;
-		}
-		t->ofo = malloc(need);
-		if (!t->ofo) {
-			CTR(s, TCPOFODrop);
-			return 0;
-		}
-		s->mem += need;
+	/* The range list is the one allocation out-of-order data costs
+	 * (the bytes live in the receive ring). */
+	if (!t->ofo && !(t->ofo = ebb__ranges_alloc(s))) {
+		CTR(s, TCPOFODrop);
+		return 0;
 	}
 	/* Room first: a segment that would need one range more than the
 	 * cap is dropped whole, before any byte is written. */

@@ -43,6 +43,30 @@ int ebb__rangeset_add(struct ofo_range *r, uint32_t *n, uint32_t cap, uint32_t b
 	return 1;
 }
 
+/* A range list of ofo_max_ranges entries (the out-of-order list, the
+ * scoreboard): the one allocation either costs, so it counts against the
+ * memory budget like the rings do.  NULL past the budget (counted in
+ * TCPMemoryPressures) or without memory. */
+struct ofo_range *ebb__ranges_alloc(struct ebb_stack *s)
+{
+	size_t need = s->cfg.ofo_max_ranges * sizeof(struct ofo_range);
+	if (!ebb__mem_ok(s, need)) {
+		CTR(s, TCPMemoryPressures);
+		return 0;
+	}
+	struct ofo_range *r = malloc(need);
+	if (r)
+		s->mem += need;
+	return r;
+}
+
+void ebb__ranges_free(struct ebb_stack *s, struct ofo_range *r)
+{
+	if (r)
+		s->mem -= s->cfg.ofo_max_ranges * sizeof *r;
+	free(r);
+}
+
 /* ---- receiver: the blocks we report ---- */
 
 void ebb__sack_blocks(const struct tcb *t, struct ebb_tcp_opts *o)
@@ -80,9 +104,7 @@ void ebb__sack_clear(struct tcb *t)
 
 void ebb__sack_free(struct ebb_stack *s, struct tcb *t)
 {
-	if (t->sacked)
-		s->mem -= s->cfg.ofo_max_ranges * sizeof *t->sacked;
-	free(t->sacked);
+	ebb__ranges_free(s, t->sacked);
 	t->sacked = 0;
 	t->nsacked = 0;
 	t->sacked_bytes = 0;
@@ -116,20 +138,11 @@ uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_t
 {
 	if (!t->sack_ok || !o->nsack)
 		return 0;
-	if (!t->sacked) {
-		/* The scoreboard counts against the memory budget; without
-		 * room the blocks are ignored (recovery falls back to
-		 * NewReno's view of duplicate ACKs). */
-		size_t need = s->cfg.ofo_max_ranges * sizeof *t->sacked;
-		if (!ebb__mem_ok(s, need)) {
-			CTR(s, TCPMemoryPressures);
-			CTR(s, TCPSACKDiscard);
-			return 0;
-		}
-		t->sacked = malloc(need);
-		if (!t->sacked)
-			return 0;
-		s->mem += need;
+	/* Without room for a scoreboard the blocks are ignored (recovery
+	 * falls back to NewReno's view of duplicate ACKs). */
+	if (!t->sacked && !(t->sacked = ebb__ranges_alloc(s))) {
+		CTR(s, TCPSACKDiscard);
+		return 0;
 	}
 	uint32_t before = t->sacked_bytes;
 	for (unsigned b = 0; b < o->nsack; b++) {

@@ -516,6 +516,10 @@ uint32_t ebb__flight(const struct tcb *t);
 void ebb__rtt_sample(struct ebb_stack *s, struct tcb *t, uint64_t rtt);
 
 /* sack.c */
+/* A range list of cfg.ofo_max_ranges entries, within the memory budget
+ * (NULL past it, counted); freed with ebb__ranges_free (NULL is fine). */
+struct ofo_range *ebb__ranges_alloc(struct ebb_stack *s);
+void ebb__ranges_free(struct ebb_stack *s, struct ofo_range *r);
 /* Add [start, end) to a sorted range set (merging what it touches);
  * 0 if the set is full and the range would need a new entry. */
 int ebb__rangeset_add(struct ofo_range *r, uint32_t *n, uint32_t cap, uint32_t base, uint32_t start, uint32_t end,
