@@ -129,12 +129,12 @@ static void total_length(void)
 	for (size_t i = 0; i < 3; i++) {
 		ebb_put16(b + 2, above[i]);
 		wb_ip_fix(b);
-		CHECK_EQ(wb_ip4(b, len, &ip), EBB_WIRE_TOTLEN);
+		CHECK_EQ(wb_ip4(b, len, &ip), EBB_WIRE_TRUNC);
 	}
 	/* Truncated in transit: total length says 49, the frame has 48. */
 	ebb_put16(b + 2, 49);
 	wb_ip_fix(b);
-	CHECK_EQ(wb_ip4(b, len - 1, &ip), EBB_WIRE_TOTLEN);
+	CHECK_EQ(wb_ip4(b, len - 1, &ip), EBB_WIRE_TRUNC);
 	/* Total length inside the options: 24-byte header, total 23. */
 	const uint8_t nops[4] = {1, 1, 1, 1};
 	len = wb_add_ip_opts(b, len, nops, 4);
@@ -315,11 +315,11 @@ static void ip_options_source_route(void)
 	const uint8_t kinds[2] = {131, 137};
 	for (int k = 0; k < 2; k++) {
 		const uint8_t sr[8] = {kinds[k], 7, 4, 192, 0, 2, 1, 0};
-		CHECK_EQ(with_ip_opts(sr, 8, &ip, &seg), EBB_WIRE_IPOPT);
+		CHECK_EQ(with_ip_opts(sr, 8, &ip, &seg), EBB_WIRE_SRCROUTE);
 		const uint8_t after[12] = {1, 148, 4, 0, 0, kinds[k], 7, 4, 192, 0, 2, 1};
-		CHECK_EQ(with_ip_opts(after, 12, &ip, &seg), EBB_WIRE_IPOPT);
+		CHECK_EQ(with_ip_opts(after, 12, &ip, &seg), EBB_WIRE_SRCROUTE);
 		const uint8_t empty_route[4] = {1, kinds[k], 3, 4};
-		CHECK_EQ(with_ip_opts(empty_route, 4, &ip, &seg), EBB_WIRE_IPOPT);
+		CHECK_EQ(with_ip_opts(empty_route, 4, &ip, &seg), EBB_WIRE_SRCROUTE);
 	}
 }
 
@@ -333,6 +333,11 @@ static void fragments(void)
 		ebb_put16(b + 6, frag[i]);
 		wb_ip_fix(b);
 		CHECK_EQ(wb_ip4(b, len, &ip), EBB_WIRE_FRAG);
+		/* Filled for the reassembler. */
+		CHECK_EQ(ip.id, 0x1234);
+		CHECK_EQ(ip.frag_off, (uint32_t)(frag[i] & 0x1fff) * 8);
+		CHECK_EQ(ip.more_frags, (frag[i] & 0x2000) != 0);
+		CHECK_EQ(ip.payload_len, 29);
 	}
 	const uint16_t whole[] = {0x0000, 0x4000};
 	for (size_t i = 0; i < 2; i++) {

@@ -179,17 +179,28 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(TCPRstOutOfWindow, "RSTs outside the window dropped")            \
 	X(TCPRstIgnoredTimeWait, "RSTs ignored in TIME_WAIT (RFC 1337)")   \
 	X(TCPSynFinDrop, "segments with SYN and FIN dropped")              \
+	X(TCPNoAckDrop, "segments without ACK, SYN or RST dropped (RFC 9293)") \
+	X(TCPWinScaleClamped, "window scale above 14 received: 14 used (RFC 7323 2.3)") \
 	X(TCPNoPort, "segments for no connection or listener")            \
 	X(IpInReceives, "IP packets handed to the stack")                  \
 	X(IpInHdrErrors, "IP packets with a malformed header")             \
 	X(IpInAddrErrors, "IP packets not for a local address")            \
 	X(IpInUnknownProtos, "IP packets not TCP")                         \
-	X(IpInCsumErrors, "IP headers with a bad checksum")                \
-	X(IpFragDrops, "IP fragments dropped (ebb does not reassemble)")   \
+	X(IpInCsumErrors, "IP headers with a bad checksum (IpInHdrErrors too)") \
+	X(IpInTruncatedPkts, "IP packets shorter than their total length")  \
+	X(IpInSrcRouteDrops, "IP packets with a source route option dropped") \
+	X(IpFragDrops, "IP fragments dropped: reassembly off (ipfrag_max_mem 0)") \
+	X(IpReasmReqds, "IP fragments received for reassembly")            \
+	X(IpReasmOKs, "IP datagrams reassembled")                          \
+	X(IpReasmFails, "IP reassemblies given up (bad, overlapping, over a cap, timed out)") \
+	X(IpReasmTimeout, "IP datagrams not complete within ipfrag_time")  \
+	X(IpReasmOverlaps, "IP datagrams dropped for overlapping fragments") \
 	X(IpOutRequests, "IP packets sent")                                \
 	X(TCPOptErrs, "TCP segments with malformed options")               \
 	X(EphemeralExhausted, "connect found no free ephemeral port")     \
-	X(ConnCapDrops, "connections refused by the connection cap")
+	X(ConnCapDrops, "connections refused by the connection cap")      \
+	X(TCPSndBufFull, "send() calls cut short by a full send buffer")  \
+	X(TCPDataBeyondWindow, "segments whose data ran past the receive window: excess dropped")
 
 enum ebb_counter {
 #define EBB_X_ENUM(name, doc) EBB_CTR_##name,
@@ -312,11 +323,22 @@ struct ebb_config {
 	uint32_t max_tw;          /* 262144: TIME_WAIT records (tcp_max_tw_buckets) */
 	uint32_t ofo_max_ranges;  /* 32: out-of-order ranges per connection */
 	uint32_t closed_log;      /* 1024: ended connections remembered for ebb_conn_outcome */
-	/* Total memory budget (bytes) for socket buffers, TCBs and TIME_WAIT
-	 * records: past it new connections get SYN cookies (or are dropped),
-	 * buffers are refused and the connection reset, the oldest TIME_WAIT
-	 * record makes room.  0: no budget.  Default 1 GiB. */
+	/* Total memory budget (bytes) for socket buffers, TCBs, out-of-order
+	 * and SACK range lists, the lookup table and TIME_WAIT records
+	 * (ebb_stack_memory): past it new connections get SYN cookies (or
+	 * are dropped), socket() fails with ENOBUFS, a connection whose
+	 * buffers do not fit is reset, buffers do not grow, and no new
+	 * TIME_WAIT record is made (README, "Limits").  0: no budget.
+	 * Default 1 GiB. */
 	uint64_t mem_max;
+
+	/* IP reassembly (RFC 791 §3.2), Linux's defaults.  Fragments held,
+	 * in bytes (ipfrag_high_thresh): past it the oldest datagrams are
+	 * dropped; 0 turns reassembly off (fragments dropped, IpFragDrops).
+	 * Default 4 MiB. */
+	uint32_t ipfrag_max_mem;
+	uint32_t ipfrag_max_dgrams; /* 256: datagrams in progress; past it the oldest goes */
+	uint64_t ipfrag_time;       /* 30 s: a datagram not complete by then is dropped */
 
 	/* Ephemeral port range, inclusive (ip_local_port_range). */
 	uint16_t port_min; /* 32768 */

@@ -92,9 +92,20 @@ int ebb_socket(struct ebb_stack *s, int domain, int type, int protocol)
 		return -ESOCKTNOSUPPORT; /* no UDP in ebb: Linux would succeed */
 	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
+	/* The connection cap (max_connections counts every TCB: sockets,
+	 * embryonic and orphaned connections) and the memory budget (a TCB
+	 * is the one thing a socket costs before it connects or listens). */
+	if (s->ntcbs >= s->cfg.max_connections) {
+		CTR(s, ConnCapDrops);
+		return -EMFILE;
+	}
+	if (!ebb__mem_ok(s, sizeof(struct tcb))) {
+		CTR(s, TCPMemoryPressures);
+		return -ENOBUFS;
+	}
 	struct tcb *t = ebb__tcb_new(s);
 	if (!t)
-		return s->ntcbs >= s->cfg.max_connections ? -EMFILE : -ENOMEM;
+		return -ENOMEM;
 	int fd = ebb__fd_alloc(s, t);
 	if (fd < 0)
 		ebb__tcb_free(s, t);
@@ -379,9 +390,12 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	uint32_t n = ebb__ring_write(&t->sndq, buf, ebb_min_u32((uint32_t)len, ebb__snd_space(t)));
-	/* The send buffer, not the network, holds the application back. */
-	if (n < len)
+	/* The send buffer, not the network, holds the application back:
+	 * the buffer's cap (a short write, or EAGAIN). */
+	if (n < len) {
+		CTR(s, TCPSndBufFull);
 		ebb__chrono_start(s, t, CHRONO_SNDBUF);
+	}
 	if (!n)
 		return -EAGAIN;
 	ebb__chrono_start(s, t, CHRONO_BUSY);

@@ -26,12 +26,19 @@ static int get_int(const void *val, socklen_t len, int *out)
 /* Resize a live buffer only upward: the receive window already offered
  * must stay inside the ring, and queued data must fit.  A smaller
  * SO_SNDBUF still applies at once: send() queues only up to it
- * (ebb__snd_space), in a ring that keeps its size. */
+ * (ebb__snd_space), in a ring that keeps its size.  Growth counts
+ * against the memory budget: past it the ring keeps its size (the
+ * option still reads back as set, as Linux's does whatever memory it
+ * later finds), counted in TCPMemoryPressures. */
 static void resize_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap)
 {
 	if (!r->buf || cap <= r->cap)
 		return;
 	uint32_t old = r->cap;
+	if (!ebb__mem_ok(s, cap - old)) {
+		CTR(s, TCPMemoryPressures);
+		return;
+	}
 	if (ebb__ring_resize(r, cap) == 0)
 		s->mem += r->cap - old;
 }

@@ -67,12 +67,11 @@ int ebb__established(struct ebb_stack *s, struct tcb *t)
 
 void ebb__enter_time_wait(struct ebb_stack *s, struct tcb *t)
 {
-	/* With no record to make (TIME_WAIT disabled for a test, or a cap of
-	 * zero) the connection simply closes: no TIME-WAIT state is shown.
-	 * ebb__tw_enter counts why. */
-	if (s->cfg.time_wait && !t->no_time_wait && s->cfg.max_tw)
-		ebb__set_state(s, t, EBB_TCP_TIME_WAIT);
+	/* With no record to make (TIME_WAIT disabled for a test, a cap of
+	 * zero, no memory in the budget) the connection simply closes: no
+	 * TIME-WAIT state is shown.  ebb__tw_enter counts why. */
 	if (ebb__tw_enter(s, t) == 0) {
+		ebb__set_state(s, t, EBB_TCP_TIME_WAIT);
 		ebb__tcb_done(s, t, EBB_END_TIME_WAIT);
 		return;
 	}
@@ -402,7 +401,11 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 
 	/* RFC 7323 §5.3 R1-R3 (PAWS), before the sequence check: a segment
 	 * whose TSval is older than TS.Recent is an old duplicate.  RSTs are
-	 * exempt; a TS.Recent idle for over 24 days is no longer valid. */
+	 * exempt; a TS.Recent idle for over 24 days is no longer valid (R3),
+	 * and the segment may replace it -- once found acceptable, like any
+	 * (ts_update below): set here, a forged segment could plant a TSval
+	 * as easily as through the ACK it then fails. */
+	int ts_stale = 0;
 	if (t->ts_ok && seg->opt.has_ts && !rst && ebb_seq_lt(seg->opt.tsval, t->ts_recent)) {
 		if (s->now - t->ts_recent_stamp < 24ull * 86400 * EBB_NSEC_PER_SEC) {
 			CTR(s, PAWSEstab);
@@ -412,8 +415,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 				CTR(s, TCPACKSkippedSeq);
 			return;
 		}
-		t->ts_recent = seg->opt.tsval;
-		t->ts_recent_stamp = s->now;
+		ts_stale = 1;
 	}
 
 	/* First, check the sequence number.  With a zero window "special
@@ -459,7 +461,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	 * huge TSval would otherwise set TS.Recent so high that PAWS then
 	 * rejects every real segment, a blind denial of service. */
 	int ts_update = t->ts_ok && seg->opt.has_ts && ebb_seq_leq(seg->seq, t->last_ack_sent) &&
-			ebb_seq_geq(seg->opt.tsval, t->ts_recent);
+			(ts_stale || ebb_seq_geq(seg->opt.tsval, t->ts_recent));
 
 	/* Trim to the window: drop what lies before RCV.NXT (already
 	 * received) and what lies beyond the right edge. */
@@ -481,7 +483,12 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 	uint32_t right = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv : t->rcv_nxt;
 	if (ebb_seq_gt(seg->seq + seg->len, right)) {
+		/* The receive buffer's cap as the peer sees it: nothing is
+		 * kept past the window we offered (it never exceeds the
+		 * ring's free space), in order or not. */
 		uint32_t keep = ebb_seq_gt(right, seg->seq) ? right - seg->seq : 0;
+		if (keep < seg->len)
+			CTR(s, TCPDataBeyondWindow);
 		seg->len = keep;
 		seg->flags &= (uint8_t)~EBB_TH_FIN; /* the FIN lies beyond the window */
 		t->ack_now = 1;
@@ -541,6 +548,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	/* Fifth, check the ACK field: "if the ACK bit is off, drop the
 	 * segment and return" -- no reply, even to a duplicate. */
 	if (!(seg->flags & EBB_TH_ACK)) {
+		CTR(s, TCPNoAckDrop);
 		t->ack_now = 0;
 		return;
 	}

@@ -277,9 +277,12 @@ void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 
 		ebb__send_rst_reply(s, ip->dst, ip->src, seg);
 		return;
 	}
-	/* Third, check for a SYN; anything else is dropped. */
-	if (!(seg->flags & EBB_TH_SYN))
+	/* Third, check for a SYN; anything else is dropped (fourth, "other
+	 * text or control"). */
+	if (!(seg->flags & EBB_TH_SYN)) {
+		CTR(s, TCPNoAckDrop);
 		return;
+	}
 	if (seg->flags & EBB_TH_FIN) {
 		CTR(s, TCPSynFinDrop);
 		return;

@@ -161,7 +161,7 @@ static int can_send_data(int st)
 
 static uint32_t max_burst(const struct ebb_stack *s, const struct tcb *t)
 {
-	uint32_t mss = t->snd_mss;
+	uint32_t mss = ebb__payload_max(t);
 	if (s->cfg.gso_max > mss) {
 		uint32_t g = ebb_min_u32(s->cfg.gso_max, EBB_IP_MAXPACKET - 120);
 		return g - g % mss;
@@ -279,7 +279,7 @@ static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
 			/* rule 1: the first hole deemed lost */
 			send_range(s, t, seq, len, 1, 1);
 			t->high_rxt = seq + len;
-		} else if (send_new_segment(s, t, t->snd_mss, 1)) {
+		} else if (send_new_segment(s, t, ebb__payload_max(t), 1)) {
 			/* rule 2: new data */
 		} else if (ebb__sack_next_hole(t, 1, &seq, &len)) {
 			/* rule 3: a hole not yet deemed lost nor retransmitted */
@@ -354,7 +354,7 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 				int fin = fin_pending && len == avail && ebb_seq_lt(nxt + len, wnd_end);
 				if (!len && !fin)
 					break;
-				if (len && len < t->snd_mss && !retrans) {
+				if (len && len < ebb__payload_max(t) && !retrans) {
 					/* Nagle (RFC 9293 §3.7.4) and sender SWS
 					 * avoidance (§3.8.6.2.1): a short segment goes
 					 * only when it is all we have and nothing is
@@ -433,12 +433,13 @@ void ebb__send_tlp(struct ebb_stack *s, struct tcb *t)
 	 * last segment sent again, so the tail's loss shows in an ACK (SACK
 	 * or not) instead of waiting for the RTO. */
 	CTR(s, TCPLossProbes);
-	if (!send_new_segment(s, t, t->snd_mss, 0)) {
+	uint32_t mss = ebb__payload_max(t);
+	if (!send_new_segment(s, t, mss, 0)) {
 		uint32_t start = ebb_seq_max(t->last_seg_seq, t->snd_una);
 		uint32_t end = t->snd_max;
 		uint32_t fin = t->fin_queued && ebb_seq_gt(end, t->fin_seq) ? 1 : 0;
-		if (end - start > t->snd_mss + fin)
-			start = end - t->snd_mss - fin;
+		if (end - start > mss + fin)
+			start = end - mss - fin;
 		if (ebb_seq_lt(start, end))
 			send_range(s, t, start, end - start, 1, 1);
 	}
@@ -565,7 +566,7 @@ void ebb__retransmit_first(struct ebb_stack *s, struct tcb *t)
 	uint32_t una = t->snd_una;
 	uint32_t data_end = una + t->sndq.len;
 	uint32_t sent_data = ebb_seq_lt(t->snd_max, data_end) ? t->snd_max - una : t->sndq.len;
-	uint32_t len = ebb_min_u32(sent_data, t->snd_mss);
+	uint32_t len = ebb_min_u32(sent_data, ebb__payload_max(t));
 	int fin = t->fin_queued && ebb_seq_gt(t->snd_max, t->fin_seq) && una + len == t->fin_seq;
 	if (!len && !fin)
 		return;

@@ -11,9 +11,9 @@
 
 #include <stdlib.h>
 
-void ebb__ofo_free(struct tcb *t)
+void ebb__ofo_free(struct ebb_stack *s, struct tcb *t)
 {
-	free(t->ofo);
+	ebb__ranges_free(s, t->ofo);
 	t->ofo = 0;
 	t->nofo = 0;
 }
@@ -22,12 +22,11 @@ uint32_t ebb__ofo_store(struct ebb_stack *s, struct tcb *t, uint32_t seq, const 
 {
 	if (!len)
 		return 0;
-	if (!t->ofo) {
-		t->ofo = malloc(s->cfg.ofo_max_ranges * sizeof *t->ofo);
-		if (!t->ofo) {
-			CTR(s, TCPOFODrop);
-			return 0;
-		}
+	/* The range list is the one allocation out-of-order data costs
+	 * (the bytes live in the receive ring). */
+	if (!t->ofo && !(t->ofo = ebb__ranges_alloc(s))) {
+		CTR(s, TCPOFODrop);
+		return 0;
 	}
 	/* Room first: a segment that would need one range more than the
 	 * cap is dropped whole, before any byte is written. */

@@ -43,6 +43,30 @@ int ebb__rangeset_add(struct ofo_range *r, uint32_t *n, uint32_t cap, uint32_t b
 	return 1;
 }
 
+/* A range list of ofo_max_ranges entries (the out-of-order list, the
+ * scoreboard): the one allocation either costs, so it counts against the
+ * memory budget like the rings do.  NULL past the budget (counted in
+ * TCPMemoryPressures) or without memory. */
+struct ofo_range *ebb__ranges_alloc(struct ebb_stack *s)
+{
+	size_t need = s->cfg.ofo_max_ranges * sizeof(struct ofo_range);
+	if (!ebb__mem_ok(s, need)) {
+		CTR(s, TCPMemoryPressures);
+		return 0;
+	}
+	struct ofo_range *r = malloc(need);
+	if (r)
+		s->mem += need;
+	return r;
+}
+
+void ebb__ranges_free(struct ebb_stack *s, struct ofo_range *r)
+{
+	if (r)
+		s->mem -= s->cfg.ofo_max_ranges * sizeof *r;
+	free(r);
+}
+
 /* ---- receiver: the blocks we report ---- */
 
 void ebb__sack_blocks(const struct tcb *t, struct ebb_tcp_opts *o)
@@ -78,9 +102,9 @@ void ebb__sack_clear(struct tcb *t)
 	t->sacked_bytes = 0;
 }
 
-void ebb__sack_free(struct tcb *t)
+void ebb__sack_free(struct ebb_stack *s, struct tcb *t)
 {
-	free(t->sacked);
+	ebb__ranges_free(s, t->sacked);
 	t->sacked = 0;
 	t->nsacked = 0;
 	t->sacked_bytes = 0;
@@ -114,10 +138,11 @@ uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_t
 {
 	if (!t->sack_ok || !o->nsack)
 		return 0;
-	if (!t->sacked) {
-		t->sacked = malloc(s->cfg.ofo_max_ranges * sizeof *t->sacked);
-		if (!t->sacked)
-			return 0;
+	/* Without room for a scoreboard the blocks are ignored (recovery
+	 * falls back to NewReno's view of duplicate ACKs). */
+	if (!t->sacked && !(t->sacked = ebb__ranges_alloc(s))) {
+		CTR(s, TCPSACKDiscard);
+		return 0;
 	}
 	uint32_t before = t->sacked_bytes;
 	for (unsigned b = 0; b < o->nsack; b++) {
@@ -190,14 +215,14 @@ int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32
 			continue;
 		if (ebb_seq_lt(s, r->start)) {
 			*seq = s;
-			*len = ebb_min_u32(r->start - s, t->snd_mss);
+			*len = ebb_min_u32(r->start - s, ebb__payload_max(t));
 			return 1;
 		}
 		s = r->end; /* inside a SACKed range: skip past it */
 	}
 	if (ebb_seq_lt(s, limit) && ebb_seq_lt(s, t->snd_max)) {
 		*seq = s;
-		*len = ebb_min_u32(t->snd_max - s, t->snd_mss);
+		*len = ebb_min_u32(t->snd_max - s, ebb__payload_max(t));
 		return 1;
 	}
 	return 0;

@@ -47,6 +47,9 @@ void ebb_config_init(struct ebb_config *c)
 	c->ofo_max_ranges = 32;
 	c->closed_log = 1024;
 	c->mem_max = 1ull << 30;
+	c->ipfrag_max_mem = 4u << 20;
+	c->ipfrag_max_dgrams = 256;
+	c->ipfrag_time = 30 * EBB_NSEC_PER_SEC;
 	c->syncookies = 1;
 	c->port_min = 32768;
 	c->port_max = 60999;
@@ -84,6 +87,9 @@ static int config_valid(const struct ebb_config *c)
 	if (c->closed_log > (1u << 24) || c->syncookies > 2)
 		return 0;
 	if (c->max_tw > (1u << 30) || c->ofo_max_ranges == 0 || c->ofo_max_ranges > 4096 || c->tw_reuse > 2)
+		return 0;
+	if (c->ipfrag_max_mem > (1u << 30) ||
+	    (c->ipfrag_max_mem && (!c->ipfrag_time || !c->ipfrag_max_dgrams || c->ipfrag_max_dgrams > 65536)))
 		return 0;
 	return 1;
 }
@@ -135,8 +141,8 @@ void ebb_stack_free(struct ebb_stack *s)
 		if (!t)
 			continue;
 		ebb__tcb_free_buffers(s, t);
-		ebb__ofo_free(t);
-		ebb__sack_free(t);
+		ebb__ofo_free(s, t);
+		ebb__sack_free(s, t);
 		free(t->lsn);
 		free(t);
 	}
@@ -150,6 +156,7 @@ void ebb_stack_free(struct ebb_stack *s)
 	ebb__tw_free(&s->tw);
 	ebb__bind_free(&s->binds);
 	ebb__heap_free(&s->timers);
+	ebb__frag_free(&s->frags);
 	free(s);
 }
 
@@ -194,24 +201,32 @@ void ebb__clock(struct ebb_stack *s, uint64_t now)
 	set_now(s, now);
 }
 
-int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+/* One IP datagram: as received, or as reassembled from fragments
+ * (`whole`: it cannot be a fragment again). */
+static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, int whole)
 {
-	if (!s || (!pkt && len))
-		return -EINVAL;
-	set_now(s, now);
-	CTR(s, IpInReceives);
-
 	struct ebb_ip4 ip;
 	int r = ebb__ip4_parse(pkt, len, &ip);
+	int frag = r == EBB_WIRE_FRAG && !whole;
 	switch (r) {
 	case EBB_WIRE_OK:
 		break;
 	case EBB_WIRE_IPCSUM:
+		/* As Linux: a bad header checksum is a header error too. */
 		CTR(s, IpInCsumErrors);
+		CTR(s, IpInHdrErrors);
+		return -EBADMSG;
+	case EBB_WIRE_TRUNC:
+		CTR(s, IpInTruncatedPkts);
+		return -EBADMSG;
+	case EBB_WIRE_SRCROUTE:
+		CTR(s, IpInSrcRouteDrops);
 		return -EBADMSG;
 	case EBB_WIRE_FRAG:
-		CTR(s, IpFragDrops);
-		return -EMSGSIZE;
+		if (frag)
+			break; /* for the reassembler, once it is known to be ours */
+		CTR(s, IpInHdrErrors);
+		return -EBADMSG;
 	case EBB_WIRE_ADDR:
 		CTR(s, IpInAddrErrors);
 		return -EADDRNOTAVAIL;
@@ -226,6 +241,21 @@ int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_
 	if (ip.proto != 6) {
 		CTR(s, IpInUnknownProtos);
 		return -EPROTONOSUPPORT;
+	}
+	if (frag) {
+		/* RFC 791 §3.2; ipfrag_max_mem 0 turns reassembly off. */
+		if (!s->cfg.ipfrag_max_mem) {
+			CTR(s, IpFragDrops);
+			return -EMSGSIZE;
+		}
+		uint8_t *dgram;
+		size_t dlen;
+		r = ebb__frag_input(s, pkt, &ip, &dgram, &dlen);
+		if (r <= 0)
+			return r;
+		r = input_datagram(s, dgram, dlen, 1);
+		free(dgram);
+		return r;
 	}
 	struct ebb_seg seg;
 	r = ebb__tcp_parse(&ip, &seg);
@@ -243,8 +273,19 @@ int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_
 		return -EBADMSG;
 	}
 	CTR(s, InSegs);
+	if (seg.opt.ws_clamped)
+		CTR(s, TCPWinScaleClamped); /* RFC 7323 §2.3 "SHOULD log the error" */
 	ebb__tcp_input(s, &ip, &seg);
 	return 0;
+}
+
+int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	if (!s || (!pkt && len))
+		return -EINVAL;
+	set_now(s, now);
+	CTR(s, IpInReceives);
+	return input_datagram(s, pkt, len, 0);
 }
 
 void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
@@ -254,13 +295,14 @@ void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
 	set_now(s, now);
 	ebb__run_timers(s);
 	ebb__tw_expire(s);
+	ebb__frag_expire(s);
 }
 
 uint64_t ebb_stack_next_deadline(const struct ebb_stack *s)
 {
 	if (!s)
 		return EBB_NO_DEADLINE;
-	return ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s));
+	return ebb_min_u64(ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s)), ebb__frag_deadline(s));
 }
 
 uint32_t ebb_state_count(const struct ebb_stack *s, int state)
@@ -282,7 +324,7 @@ size_t ebb_stack_memory(const struct ebb_stack *s)
 	if (!s)
 		return 0;
 	return s->mem + ebb__tw_memory(&s->tw) + (size_t)s->demux.size * 8 +
-	       (size_t)s->ntcbs * sizeof(struct tcb);
+	       (size_t)s->ntcbs * sizeof(struct tcb) + s->frags.mem;
 }
 
 uint64_t ebb_counter_get(const struct ebb_stack *s, int c)

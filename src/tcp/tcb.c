@@ -113,8 +113,8 @@ void ebb__tcb_free(struct ebb_stack *s, struct tcb *t)
 {
 	ebb__heap_del(&s->timers, &t->timer);
 	ebb__tcb_free_buffers(s, t);
-	ebb__ofo_free(t);
-	ebb__sack_free(t);
+	ebb__ofo_free(s, t);
+	ebb__sack_free(s, t);
 	s->nstate[t->state]--;
 	s->tcbs[t->idx] = 0;
 	s->free_next[t->idx] = s->free_head;
@@ -144,8 +144,8 @@ void ebb__tcb_done(struct ebb_stack *s, struct tcb *t, int outcome)
 	/* Unread data stays readable while the application holds the
 	 * socket (recv returns it, then EOF or the error). */
 	free_snd(s, t);
-	ebb__ofo_free(t);
-	ebb__sack_free(t);
+	ebb__ofo_free(s, t);
+	ebb__sack_free(s, t);
 	if (t->state == EBB_TCP_TIME_WAIT && outcome == EBB_END_TIME_WAIT) {
 		/* The record in timewait.c now speaks for the connection; the
 		 * socket itself is closed without a second event. */
@@ -175,8 +175,8 @@ void ebb__tcb_reset_proto(struct ebb_stack *s, struct tcb *t)
 	 * incarnation: keep its identity, options and port, nothing else. */
 	struct tcb keep = *t;
 	ebb__tcb_free_buffers(s, t);
-	ebb__ofo_free(t);
-	ebb__sack_free(t);
+	ebb__ofo_free(s, t);
+	ebb__sack_free(s, t);
 	memset(t, 0, sizeof *t);
 	t->timer = keep.timer;
 	t->idx = keep.idx;

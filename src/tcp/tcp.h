@@ -15,6 +15,7 @@
 
 #include <errno.h>
 
+#include "../ip/frag.h"
 #include "../util/compiler.h"
 #include "../util/heap.h"
 #include "../util/ring.h"
@@ -311,6 +312,7 @@ struct ebb_stack {
 	uint8_t hash_key[16];     /* demux hash key, derived from the secret */
 
 	struct ebb_heap timers;
+	struct ebb_frags frags; /* IP datagrams being reassembled (ip/frag.c) */
 	uint32_t nstate[EBB_TCP_NSTATES];
 	uint64_t ctr[EBB_CTR_COUNT];
 	size_t mem; /* bytes in rings and records */
@@ -516,6 +518,10 @@ uint32_t ebb__flight(const struct tcb *t);
 void ebb__rtt_sample(struct ebb_stack *s, struct tcb *t, uint64_t rtt);
 
 /* sack.c */
+/* A range list of cfg.ofo_max_ranges entries, within the memory budget
+ * (NULL past it, counted); freed with ebb__ranges_free (NULL is fine). */
+struct ofo_range *ebb__ranges_alloc(struct ebb_stack *s);
+void ebb__ranges_free(struct ebb_stack *s, struct ofo_range *r);
 /* Add [start, end) to a sorted range set (merging what it touches);
  * 0 if the set is full and the range would need a new entry. */
 int ebb__rangeset_add(struct ofo_range *r, uint32_t *n, uint32_t cap, uint32_t base, uint32_t start, uint32_t end,
@@ -524,7 +530,7 @@ void ebb__sack_blocks(const struct tcb *t, struct ebb_tcp_opts *o);
 uint32_t ebb__sack_update(struct ebb_stack *s, struct tcb *t, const struct ebb_tcp_opts *o);
 void ebb__sack_trim(struct tcb *t);
 void ebb__sack_clear(struct tcb *t);
-void ebb__sack_free(struct tcb *t);
+void ebb__sack_free(struct ebb_stack *s, struct tcb *t);
 uint32_t ebb__sack_lost_boundary(const struct tcb *t);
 uint32_t ebb__sack_pipe(const struct tcb *t);
 int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32_t *len);
@@ -534,14 +540,33 @@ int ebb__sack_next_hole(const struct tcb *t, int any_hole, uint32_t *seq, uint32
 uint32_t ebb__ofo_store(struct ebb_stack *s, struct tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
 /* After rcv_nxt advanced: commit ranges now contiguous; returns bytes added. */
 uint32_t ebb__ofo_drain(struct ebb_stack *s, struct tcb *t);
-void ebb__ofo_free(struct tcb *t);
+void ebb__ofo_free(struct ebb_stack *s, struct tcb *t);
 
 /* sock/socket.c */
 struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd);
 int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t);
 uint64_t ebb__keepalive_time(const struct ebb_stack *s, const struct tcb *t);
 
-/* Effective send buffer / receive buffer sizes. */
+/* Payload bytes a data segment sent now may carry.  RFC 6691: the MSS
+ * bounds data and options together.  snd_mss already deducts the
+ * timestamp option every segment carries; SACK blocks ride on a data
+ * segment only while we hold out-of-order data (three blocks fit beside
+ * a timestamp, four without), and then take their room from the data,
+ * as Linux's tcp_current_mss does.  Otherwise such a segment grows past
+ * the peer's MSS and, at full size, past the MTU (DF set: lost on the
+ * path).  snd_mss is at least 48 - 12 (set_snd_mss), so at least 8
+ * bytes remain: a payload size is never zero. */
+static inline uint32_t ebb__payload_max(const struct tcb *t)
+{
+	uint32_t mss = t->snd_mss;
+	if (t->sack_ok && t->nofo) {
+		uint32_t n = t->nofo < (t->ts_ok ? 3u : 4u) ? t->nofo : (t->ts_ok ? 3u : 4u);
+		uint32_t extra = 4 + 8 * n; /* NOP, NOP, kind, length, blocks */
+		mss = mss > extra + 8 ? mss - extra : 8;
+	}
+	return mss;
+}
+
 static inline int ebb__synchronized(int st)
 {
 	return st == EBB_TCP_ESTABLISHED || st == EBB_TCP_FIN_WAIT1 || st == EBB_TCP_FIN_WAIT2 ||

@@ -121,6 +121,11 @@ static int fire_rto(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_NONE;
 	t->t_rexmt = UINT64_MAX;
+	/* Nothing outstanding (a SYN, data or a FIN always is while the
+	 * timer has work): a stale timer.  Firing would count a timeout and
+	 * collapse cwnd for a loss that never happened. */
+	if (t->snd_una == t->snd_max)
+		return 1;
 	CTR(s, TCPTimeouts);
 	ebb__emit_timer(s, t, EBB_TIMER_RTO, t->rexmt_armed);
 
@@ -183,6 +188,8 @@ static int fire_tlp(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_NONE;
 	t->t_rexmt = UINT64_MAX;
+	if (t->snd_una == t->snd_max)
+		return 1; /* nothing outstanding: nothing to probe for */
 	ebb__emit_timer(s, t, EBB_TIMER_TLP, t->rexmt_armed);
 	ebb__send_tlp(s, t);
 	/* The probe is out; if its ACK does not come, the RTO takes over. */

@@ -18,6 +18,13 @@
  * in TCPTimeWaitOverflow.  Linux instead refuses the new record; evicting
  * the oldest keeps protection where it matters most, for the newest
  * connections, whose duplicates are most likely still in flight.
+ *
+ * Memory budget (mem_max): records take memory a chunk at a time.  A
+ * record that fits a chunk already there costs nothing more; one that
+ * needs a new chunk past the budget is not made: the connection closes
+ * without TIME_WAIT, counted in TCPTimeWaitOverflow (Linux's action at
+ * its cap).  Evicting old records would not help: a chunk is freed only
+ * when all 1024 of its records are gone.
  */
 #include "tcp.h"
 
@@ -132,8 +139,10 @@ static int grow_dir(struct tw_ring *r)
 }
 
 /* Append a record at the tail; returns its id, or UINT32_MAX without
- * memory (the ring is unchanged). */
-static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
+ * memory or room in the budget (the ring is unchanged).  `credit`: bytes
+ * the caller frees right after (a closing connection's buffers), which
+ * the budget may count on. */
+static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec, size_t credit)
 {
 	struct tw_ring *r = &s->tw;
 	uint32_t id = r->tail_id;
@@ -149,7 +158,10 @@ static uint32_t append(struct ebb_stack *s, const struct tw_rec *rec)
 				*slot = r->spare;
 				r->spare = 0;
 			} else {
-				*slot = malloc(CHUNK * sizeof **slot);
+				size_t bytes = CHUNK * sizeof **slot;
+				if (!ebb__mem_ok(s, bytes > credit ? bytes - credit : 0))
+					return UINT32_MAX;
+				*slot = malloc(bytes);
 				if (!*slot)
 					return UINT32_MAX;
 				r->nchunks++;
@@ -175,7 +187,7 @@ static void maybe_compact(struct ebb_stack *s)
 		struct tw_rec rec = *at(r, id);
 		if (!(rec.flags & TW_LIVE))
 			continue;
-		uint32_t nid = append(s, &rec);
+		uint32_t nid = append(s, &rec, 0);
 		if (nid == UINT32_MAX)
 			return; /* no memory: keep what is there */
 		ebb__demux_replace(s, rec.laddr, rec.lport, rec.raddr, rec.rport, ref_of(id), ref_of(nid));
@@ -217,15 +229,16 @@ void ebb__tw_remove(struct ebb_stack *s, uint32_t ref, int counter)
 }
 
 /* Add a record (its expiry is set here); `replace` is the reference the
- * 4-tuple holds in the lookup table now (a TCB's), or 0 to insert. */
-static int tw_add(struct ebb_stack *s, struct tw_rec *rec, uint32_t replace)
+ * 4-tuple holds in the lookup table now (a TCB's), or 0 to insert;
+ * `credit` as for append. */
+static int tw_add(struct ebb_stack *s, struct tw_rec *rec, uint32_t replace, size_t credit)
 {
 	if (s->tw.live >= s->cfg.max_tw)
 		ebb__tw_remove(s, ref_of(s->tw.head_id), EBB_CTR_TCPTimeWaitOverflow);
 	maybe_compact(s);
 	rec->expire_ms = s->now_ms + msl2_ms(s);
 	rec->flags |= TW_LIVE;
-	uint32_t id = append(s, rec);
+	uint32_t id = append(s, rec, credit);
 	if (id == UINT32_MAX)
 		return -ENOMEM;
 	/* The record takes the TCB's place in the lookup table and in the
@@ -248,7 +261,7 @@ int ebb__tw_insert(struct ebb_stack *s, const struct tw_rec *proto)
 	if (!s->cfg.max_tw)
 		return -ENOSPC;
 	struct tw_rec rec = *proto;
-	return tw_add(s, &rec, 0);
+	return tw_add(s, &rec, 0, 0);
 }
 
 int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
@@ -279,9 +292,14 @@ int ebb__tw_enter(struct ebb_stack *s, struct tcb *t)
 		rec.flags |= TW_REUSEPORT;
 	if (t->bound && t->own.b->addr == 0)
 		rec.flags |= TW_WILDBIND;
-	int r = tw_add(s, &rec, t->in_demux ? t->idx + 1 : 0);
+	/* What closing the connection frees next: its send buffer, and for
+	 * an orphan the receive buffer and the TCB too. */
+	size_t credit = t->sndq.cap + (t->fd < 0 ? t->rcvq.cap + sizeof *t : 0);
+	int r = tw_add(s, &rec, t->in_demux ? t->idx + 1 : 0, credit);
 	if (!r)
 		t->in_demux = 0;
+	else
+		CTR(s, TCPTimeWaitOverflow); /* no memory for the record */
 	return r;
 }
 
@@ -293,7 +311,7 @@ static uint32_t restart(struct ebb_stack *s, uint32_t ref)
 	/* Compaction may have renumbered the record. */
 	ref = ebb__demux_find(s, rec.laddr, rec.lport, rec.raddr, rec.rport);
 	rec.expire_ms = s->now_ms + msl2_ms(s);
-	uint32_t id = append(s, &rec);
+	uint32_t id = append(s, &rec, 0);
 	if (id == UINT32_MAX)
 		return ref; /* no memory: keep the old expiry rather than lose the record */
 	ebb__tw_get(s, ref)->flags = 0;

@@ -22,30 +22,34 @@ static int ip4_addr_ok_dst(uint32_t a)
 	return (a >> 24) != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
 }
 
-static int ip4_opts_ok(const uint8_t *p, size_t len)
+/* RFC 791 options: well-formed ones are skipped (ebb acts on none);
+ * returns EBB_WIRE_OK, EBB_WIRE_IPOPT or EBB_WIRE_SRCROUTE. */
+static int ip4_opts_check(const uint8_t *p, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
 		uint8_t kind = p[i];
-		if (kind == 0) /* end of option list */
-			return 1;
+		if (kind == 0) /* end of option list: the rest is padding */
+			return EBB_WIRE_OK;
 		if (kind == 1) { /* no-operation */
 			i++;
 			continue;
 		}
+		/* A length below 2 would never advance; one past the header
+		 * would read beyond it. */
 		if (len - i < 2)
-			return 0;
+			return EBB_WIRE_IPOPT;
 		uint8_t olen = p[i + 1];
 		if (olen < 2 || olen > len - i)
-			return 0;
+			return EBB_WIRE_IPOPT;
 		/* Loose and strict source routes (131, 137) are refused, as
 		 * Linux does with accept_source_route=0: they let a sender
 		 * steer replies through a path of its choosing. */
 		if (kind == 131 || kind == 137)
-			return 0;
+			return EBB_WIRE_SRCROUTE;
 		i += olen;
 	}
-	return 1;
+	return EBB_WIRE_OK;
 }
 
 int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
@@ -58,17 +62,24 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
 	if (ihl < EBB_IP4_HDR || ihl > len)
 		return EBB_WIRE_IHL;
 	size_t tot = ebb_get16(pkt + 2);
-	/* A frame may carry link padding after the datagram, never less. */
-	if (tot < ihl || tot > len)
+	/* A frame may carry link padding after the datagram (what lies past
+	 * the total length is not data); a datagram longer than its frame
+	 * was truncated in transit (Linux counts it apart). */
+	if (tot > len)
+		return EBB_WIRE_TRUNC;
+	if (tot < ihl)
 		return EBB_WIRE_TOTLEN;
 	if (ebb__csum_fold(ebb__csum_add(0, pkt, ihl)) != 0)
 		return EBB_WIRE_IPCSUM;
-	if (ihl > EBB_IP4_HDR && !ip4_opts_ok(pkt + EBB_IP4_HDR, ihl - EBB_IP4_HDR))
-		return EBB_WIRE_IPOPT;
+	if (ihl > EBB_IP4_HDR) {
+		int r = ip4_opts_check(pkt + EBB_IP4_HDR, ihl - EBB_IP4_HDR);
+		if (r != EBB_WIRE_OK)
+			return r;
+	}
 	uint16_t frag = ebb_get16(pkt + 6);
-	/* More-fragments set or a non-zero offset: ebb does not reassemble. */
-	if (frag & 0x3fff)
-		return EBB_WIRE_FRAG;
+	ip->id = ebb_get16(pkt + 4);
+	ip->frag_off = (uint32_t)(frag & 0x1fff) * 8;
+	ip->more_frags = (frag & 0x2000) != 0;
 	ip->ttl = pkt[8];
 	ip->proto = pkt[9];
 	ip->src = ebb_get32(pkt + 12);
@@ -81,6 +92,10 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip)
 	int loop_src = (ip->src >> 24) == 127, loop_dst = (ip->dst >> 24) == 127;
 	if (!ip4_addr_ok_src(ip->src) || !ip4_addr_ok_dst(ip->dst) || (loop_src && !loop_dst))
 		return EBB_WIRE_ADDR;
+	/* More-fragments set or a non-zero offset: a piece of a datagram,
+	 * for the reassembler (RFC 791 §3.2). */
+	if (ip->more_frags || ip->frag_off)
+		return EBB_WIRE_FRAG;
 	return EBB_WIRE_OK;
 }
 
@@ -113,7 +128,10 @@ int ebb__tcp_opts_parse(const uint8_t *p, size_t len, int is_syn, struct ebb_tcp
 			break;
 		case EBB_OPT_WS:
 			if (olen == 3 && is_syn) {
+				/* RFC 7323 §2.3: above 14, "MUST use 14" (and log:
+				 * the stack counts ws_clamped). */
 				o->has_ws = 1;
+				o->ws_clamped = v[0] > 14;
 				o->wscale = v[0] > 14 ? 14 : v[0];
 			}
 			break;

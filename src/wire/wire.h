@@ -42,10 +42,12 @@ enum ebb_wire_err {
 	EBB_WIRE_SHORT,       /* shorter than a header */
 	EBB_WIRE_VERSION,     /* not IPv4 */
 	EBB_WIRE_IHL,         /* IP header length < 5 words or past the end */
-	EBB_WIRE_TOTLEN,      /* total length below the header or above the frame */
+	EBB_WIRE_TOTLEN,      /* total length below the header */
+	EBB_WIRE_TRUNC,       /* total length above the frame: truncated in transit */
 	EBB_WIRE_IPCSUM,      /* IP header checksum */
-	EBB_WIRE_IPOPT,       /* malformed or refused IP option */
-	EBB_WIRE_FRAG,        /* a fragment (not reassembled) */
+	EBB_WIRE_IPOPT,       /* malformed IP option */
+	EBB_WIRE_SRCROUTE,    /* a source route option (refused) */
+	EBB_WIRE_FRAG,        /* a fragment: *ip is filled, for reassembly (ip/frag.c) */
 	EBB_WIRE_PROTO,       /* not TCP */
 	EBB_WIRE_DOFF,        /* TCP data offset < 5 words or past the end */
 	EBB_WIRE_TCPCSUM,     /* TCP checksum */
@@ -60,6 +62,9 @@ struct ebb_ip4 {
 	uint16_t hdr_len;
 	const uint8_t *payload;
 	uint16_t payload_len; /* from total length, not the frame */
+	uint16_t id;          /* identification */
+	uint32_t frag_off;    /* fragment offset in bytes */
+	uint8_t more_frags;   /* MF */
 };
 
 struct ebb_sack_block {
@@ -68,6 +73,7 @@ struct ebb_sack_block {
 
 struct ebb_tcp_opts {
 	uint8_t has_mss : 1, has_ws : 1, sack_perm : 1, has_ts : 1;
+	uint8_t ws_clamped : 1; /* the option said more than 14 */
 	uint8_t wscale;   /* clamped to 14 (RFC 7323 §2.3) */
 	uint16_t mss;
 	uint32_t tsval, tsecr;
@@ -88,7 +94,8 @@ struct ebb_seg {
 };
 
 /* Parse and validate an IPv4 header (version, IHL, total length, header
- * checksum, options, fragments).  Returns EBB_WIRE_OK or the reason. */
+ * checksum, options, addresses).  Returns EBB_WIRE_OK, EBB_WIRE_FRAG for
+ * a valid fragment (with *ip filled), or the reason it is invalid. */
 int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip);
 /* Parse a TCP segment from an IPv4 payload, verifying the checksum over
  * the pseudo-header.  Returns EBB_WIRE_OK or the reason. */
