@@ -189,6 +189,7 @@ END {
 	row("tw_record", "TIME_WAIT record", num("tw_record_bytes"), num("linux_tw_sock_bytes"), "bytes", 0, 0, "  (ebb <= 32; Linux: tw_sock_TCP slab object)")
 	row("", "  allocated per record, index included", num("tw_bytes_per_record"), -1, "bytes", 0, 0, "  (<= 48)")
 	row("", "  lookup at 1M records, hit / miss", num("tw_lookup_hit_ns"), num("tw_lookup_miss_ns"), "ns", -1, 0, "  (hit <= 150; the second column is the miss)")
+	row("", "  batched (prefetched) lookup, hit / miss", num("tw_lookup_hit_batched_ns"), num("tw_lookup_miss_batched_ns"), "ns", -1, 0, "  (ebb_stack_input_batch's lookups)")
 	if (has("lwip_lc_lwip_lwip_cf_cpu_ns")) {
 		printf "\n%-46s %10s %10s %-7s %7s\n", "against lwIP (CPU time)", "ebb-ebb", "lwIP-lwIP", "unit", "ratio"
 		row("lwip_lc_cf", "  CPU per lifecycle, client first", num("lwip_lc_ebb_ebb_cf_cpu_ns"), num("lwip_lc_lwip_lwip_cf_cpu_ns"), "ns", 0, 0, "")

@@ -288,6 +288,76 @@ int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_
 	return input_datagram(s, pkt, len, 0);
 }
 
+/* The 4-tuple of an IPv4 TCP packet as the lookup will see it, read
+ * only as far as the bounds allow; 0 if it is not one (a fragment past
+ * the first, another protocol, too short): such a packet is not
+ * prefetched, and its real parse decides its fate. */
+static int peek_tuple(const uint8_t *p, size_t len, uint32_t *l, uint16_t *lp, uint32_t *r, uint16_t *rp)
+{
+	if (!p || len < 40 || (p[0] >> 4) != 4 || p[9] != 6 || (((p[6] & 0x3f) << 8) | p[7]))
+		return 0;
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	if (ihl < 20 || len < ihl + 4)
+		return 0;
+	*r = ebb_get32(p + 12);
+	*l = ebb_get32(p + 16);
+	*rp = ebb_get16(p + ihl);
+	*lp = ebb_get16(p + ihl + 2);
+	return 1;
+}
+
+/* A packet of the batch ahead of the one being processed. */
+struct ahead {
+	uint32_t l, r, fp;
+	uint16_t lp, rp;
+	int ok;
+};
+
+void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens, size_t n,
+			   int *results, uint64_t now)
+{
+	enum { SLOT_AHEAD = 8, OWNER_AHEAD = 4, RING = 16 }; /* RING > SLOT_AHEAD: an entry outlives its use */
+	struct ahead q[RING];
+	if (!s || (!pkts && n) || (!lens && n))
+		return;
+	set_now(s, now);
+	for (size_t i = 0; i < n + SLOT_AHEAD; i++) {
+		if (i < n) {
+			/* Hash and fetch the home slot well ahead. */
+			struct ahead *e = &q[i % RING];
+			e->fp = 0;
+			e->ok = peek_tuple(pkts[i], lens[i], &e->l, &e->lp, &e->r, &e->rp);
+			const struct ahead *prev = i ? &q[(i - 1) % RING] : 0;
+			if (e->ok && prev && prev->ok && prev->l == e->l && prev->r == e->r && prev->lp == e->lp &&
+			    prev->rp == e->rp) {
+				/* A train of one connection (bulk data, its ACKs):
+				 * hashed and fetched already. */
+				e->fp = prev->fp;
+			} else if (e->ok) {
+				e->fp = (uint32_t)ebb__tuple_hash(s, e->l, e->lp, e->r, e->rp);
+				ebb__demux_prefetch_slot(s, e->fp);
+			}
+		}
+		size_t j = i - (SLOT_AHEAD - OWNER_AHEAD);
+		if (i >= SLOT_AHEAD - OWNER_AHEAD && j < n && q[j % RING].ok)
+			ebb__demux_prefetch_owner(s, q[j % RING].fp);
+		size_t k = i - SLOT_AHEAD;
+		if (i < SLOT_AHEAD || k >= n)
+			continue;
+		const struct ahead *e = &q[k % RING];
+		s->hint.valid = (uint8_t)e->ok;
+		s->hint.laddr = e->l;
+		s->hint.raddr = e->r;
+		s->hint.lport = e->lp;
+		s->hint.rport = e->rp;
+		s->hint.fp = e->fp;
+		int r = ebb_stack_input(s, pkts[k], lens[k], now);
+		s->hint.valid = 0;
+		if (results)
+			results[k] = r;
+	}
+}
+
 void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
 {
 	if (!s)

@@ -298,6 +298,13 @@ struct ebb_stack {
 
 	struct demux demux;
 	uint32_t last_ref; /* TCB reference the last segment went to (demux.c), 0: none */
+	/* The tuple and hash of the packet ebb_stack_input_batch is about
+	 * to process (computed when its lookup was prefetched). */
+	struct {
+		uint32_t laddr, raddr, fp;
+		uint16_t lport, rport;
+		uint8_t valid;
+	} hint;
 	struct tw_ring tw;
 	struct bind_table binds;
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
@@ -374,6 +381,17 @@ void ebb__demux_free(struct demux *d);
 uint64_t ebb__tuple_hash(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* Find the reference (TCB idx + 1, or REF_TW | record id) for a 4-tuple, 0 if none. */
 uint32_t ebb__demux_find(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The tuple's hash (the batch hint's when it names the same tuple), and
+ * the lookup given it. */
+uint32_t ebb__demux_fp(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+uint32_t ebb__demux_find_fp(const struct ebb_stack *s, uint32_t fp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport);
+/* Batched lookups: prefetch the home slot, then the record or TCB it
+ * names; n lookups with their accesses overlapped (fp: scratch, n). */
+void ebb__demux_prefetch_slot(const struct ebb_stack *s, uint32_t fp);
+void ebb__demux_prefetch_owner(const struct ebb_stack *s, uint32_t fp);
+void ebb__demux_find_batch(const struct ebb_stack *s, size_t n, const uint32_t *laddr, const uint16_t *lport,
+			   const uint32_t *raddr, const uint16_t *rport, uint32_t *fp, uint32_t *out);
 /* The same, for a received segment: tries the connection the previous
  * segment went to before hashing. */
 uint32_t ebb__demux_find_input(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
