@@ -293,10 +293,6 @@ static void bulk_live(void *app, struct tunapp *a, char *buf, size_t len)
 	snprintf(buf, len, "sent %llu, received %llu bytes", (unsigned long long)s, (unsigned long long)r);
 }
 
-static const char bulk_usage[] =
-	"usage: ebb bulk-server [--port P] [--send BYTES] [--after-eof] [--once] [common options]\n"
-	"       ebb bulk-client ADDR:PORT [--send BYTES] [--after-eof] [--expect-sha HEX] [common options]\n";
-
 static int bulk_main(int argc, char **argv, int server)
 {
 	const char *cmd = server ? "ebb bulk-server" : "ebb bulk-client";
@@ -351,7 +347,6 @@ static int bulk_main(int argc, char **argv, int server)
 				goto out;
 			if (!r) {
 				tool_error(cmd, "unknown argument '%s' (try: ebb help)", a);
-				fputs(bulk_usage, stderr);
 				goto out;
 			}
 		}

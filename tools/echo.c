@@ -235,8 +235,6 @@ int tool_listen(struct tunapp *a, const uint16_t *ports, int nports, int *lfd, u
 	return 0;
 }
 
-static const char echo_server_usage[] = "usage: ebb echo-server [--port P[,P...]] [common options]\n";
-
 int cmd_echo_server(int argc, char **argv)
 {
 	const char *cmd = "ebb echo-server";
@@ -260,7 +258,6 @@ int cmd_echo_server(int argc, char **argv)
 			return 2;
 		if (!r) {
 			tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[i]);
-			fputs(echo_server_usage, stderr);
 			return 2;
 		}
 	}
@@ -311,6 +308,11 @@ static int eclient_fail(struct eclient *c, struct tunapp *a, const char *what, i
 
 static void eclient_close(struct eclient *c, struct tunapp *a, uint64_t now)
 {
+	if (a->o.verbose) {
+		char st[160];
+		tunapp_describe_state(a, c->fd, st, sizeof st, now);
+		fprintf(a->out, "echo-client: tcp_info before close: %s\n", st);
+	}
 	if (a->o.linger0)
 		tunapp_linger0(a, c->fd, now);
 	int r = ebb_close(a->s, c->fd, now);
@@ -391,6 +393,11 @@ static int eclient_step(void *app, struct tunapp *a, uint64_t now)
 		if (!a->o.quiet)
 			fprintf(a->out, "echo-client: %llu bytes echoed in %.3f ms%s\n", (unsigned long long)c->got,
 				(double)(now - c->t_connect) / 1e6, c->mismatch ? ", MISMATCH" : ", identical");
+		if (a->o.verbose) {
+			char st[160];
+			tunapp_describe_state(a, c->fd, st, sizeof st, now);
+			fprintf(a->out, "echo-client: tcp_info after the echo: %s\n", st);
+		}
 		if (c->idle > 0) {
 			c->idle_end = now + (uint64_t)(c->idle * 1e9);
 			if (!a->o.quiet)
@@ -436,10 +443,6 @@ static int eclient_report(void *app, struct tunapp *a, FILE *out)
 	return c->failed || c->mismatch || c->got < c->total;
 }
 
-static const char echo_client_usage[] =
-	"usage: ebb echo-client ADDR:PORT [--message TEXT] [--count N] [--idle SEC] [--half-close]\n"
-	"                       [common options]\n";
-
 int cmd_echo_client(int argc, char **argv)
 {
 	const char *cmd = "ebb echo-client";
@@ -477,7 +480,6 @@ int cmd_echo_client(int argc, char **argv)
 				return 2;
 			if (!r) {
 				tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[i]);
-				fputs(echo_client_usage, stderr);
 				return 2;
 			}
 		}

@@ -27,7 +27,8 @@ enum { S_FREE, S_CONNECTING, S_SENDING, S_HEADERS, S_BODY, S_WAIT_EOF };
 struct slot {
 	int fd;
 	int state;
-	int nreq;
+	int nreq;            /* requests on the current connection */
+	uint64_t quota, used; /* this slot's share of the N requests */
 	uint64_t t_start, deadline;
 	char req[600];
 	size_t reqlen, reqoff;
@@ -79,8 +80,12 @@ static void request_failed(struct hclient *h, struct tunapp *a, struct slot *sl,
 static void build_request(struct hclient *h, struct slot *sl, uint64_t now)
 {
 	h->issued++;
+	sl->used++;
 	sl->nreq++;
-	sl->last = !h->keepalive || h->issued >= h->n || (h->per_conn && (uint64_t)sl->nreq >= h->per_conn);
+	/* Each slot has a fixed share of the requests, so a connection's
+	 * last request is known when it is sent (and can carry
+	 * "Connection: close" when the server is to close first). */
+	sl->last = !h->keepalive || sl->used >= sl->quota || (h->per_conn && (uint64_t)sl->nreq >= h->per_conn);
 	sl->reqlen = (size_t)snprintf(sl->req, sizeof sl->req,
 				      "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ebb\r\nAccept: */*\r\n%s\r\n", h->path,
 				      h->hostport, sl->last && h->close_server ? "Connection: close\r\n" : "");
@@ -114,6 +119,7 @@ static void start_conn(struct hclient *h, struct tunapp *a, struct slot *sl, uin
 	sl->deadline = now + (uint64_t)(h->timeout * 1e9);
 	if (r != -EINPROGRESS && r != 0) {
 		h->issued++;
+		sl->used++;
 		if (sl->fd < 0) {
 			tunapp_error(a, r);
 			h->failed++;
@@ -185,7 +191,7 @@ static void response_done(struct hclient *h, struct tunapp *a, struct slot *sl, 
 		h->ok++;
 	else
 		h->failed++;
-	if (!sl->last && !sl->server_closes && h->issued < h->n) {
+	if (!sl->last && !sl->server_closes) {
 		build_request(h, sl, now);
 		return;
 	}
@@ -206,6 +212,7 @@ static void slot_step(struct hclient *h, struct tunapp *a, struct slot *sl, uint
 		if (!p.revents) {
 			if (now >= sl->deadline) {
 				h->issued++;
+				sl->used++;
 				h->timeouts++;
 				request_failed(h, a, sl, "connect", ETIMEDOUT, now);
 			}
@@ -216,6 +223,7 @@ static void slot_step(struct hclient *h, struct tunapp *a, struct slot *sl, uint
 		ebb_getsockopt(a->s, sl->fd, SOL_SOCKET, SO_ERROR, &err, &len, now);
 		if (err) {
 			h->issued++;
+			sl->used++;
 			request_failed(h, a, sl, "connect", err, now);
 			return;
 		}
@@ -336,11 +344,11 @@ static int hclient_step(void *app, struct tunapp *a, uint64_t now)
 	int busy = 0;
 	for (uint64_t i = 0; i < h->conc; i++) {
 		struct slot *sl = &h->s[i];
-		if (sl->state == S_FREE && h->issued < h->n && !a->stopping)
+		if (sl->state == S_FREE && sl->used < sl->quota && !a->stopping)
 			start_conn(h, a, sl, now);
 		if (sl->state != S_FREE)
 			slot_step(h, a, sl, now);
-		if (sl->state == S_FREE && h->issued < h->n && !a->stopping) {
+		if (sl->state == S_FREE && sl->used < sl->quota && !a->stopping) {
 			start_conn(h, a, sl, now);
 			if (sl->state != S_FREE)
 				slot_step(h, a, sl, now);
@@ -455,10 +463,6 @@ static int parse_url(struct hclient *h, const char *url)
 	return 0;
 }
 
-static const char http_client_usage[] =
-	"usage: ebb http-client URL [-n N] [-c C] [-k] [--requests-per-conn R] [--close client|server]\n"
-	"                       [--timeout SEC] [--print] [common options]\n";
-
 int cmd_http_client(int argc, char **argv)
 {
 	const char *cmd = "ebb http-client";
@@ -512,7 +516,6 @@ int cmd_http_client(int argc, char **argv)
 				return 2;
 			if (!r) {
 				tool_error(cmd, "unknown argument '%s' (try: ebb help)", a);
-				fputs(http_client_usage, stderr);
 				return 2;
 			}
 		}
@@ -538,8 +541,10 @@ int cmd_http_client(int argc, char **argv)
 		free(h.s);
 		return 1;
 	}
-	for (uint64_t i = 0; i < h.conc; i++)
+	for (uint64_t i = 0; i < h.conc; i++) {
 		h.s[i].fd = -1;
+		h.s[i].quota = h.n / h.conc + (i < h.n % h.conc);
+	}
 	struct tunapp a;
 	int st = 1;
 	if (!tunapp_start(&a, cmd, &o)) {

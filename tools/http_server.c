@@ -563,11 +563,6 @@ static void hserver_live(void *app, struct tunapp *a, char *buf, size_t len)
 		 (unsigned long long)sv->requests);
 }
 
-static const char http_server_usage[] =
-	"usage: ebb http-server [--port P[,P...]] [--keepalive on|off] [--keepalive-timeout SEC]\n"
-	"                       [--max-requests N] [--timeout SEC] [--body BYTES] [--restart-after N]\n"
-	"                       [common options]\n";
-
 int cmd_http_server(int argc, char **argv)
 {
 	const char *cmd = "ebb http-server";
@@ -641,7 +636,6 @@ int cmd_http_server(int argc, char **argv)
 					tool_error(cmd, "--keepalive wants on or off, not '%s'", v);
 				else
 					tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[i]);
-				fputs(http_server_usage, stderr);
 				goto out;
 			}
 		}

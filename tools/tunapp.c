@@ -38,7 +38,8 @@ const char tunapp_usage[] =
 	"  --no-timestamps, --no-sack, --no-wscale   leave out these TCP options\n"
 	"  --impair SPEC         loss/delay/reorder inside ebb's driver, e.g.\n"
 	"                        loss=2%,delay=10ms,reorder=25%,dir=both (for kernels without netem)\n"
-	"  --quiet, --verbose\n";
+	"  --counters            the engine's non-zero counters (nstat names) in the final report\n"
+	"  --quiet, --verbose    less output; more (every connection and request, --counters)\n";
 
 void tool_error(const char *cmd, const char *fmt, ...)
 {
@@ -194,7 +195,9 @@ int tunapp_option(struct tunapp_opts *o, const char *cmd, int argc, char **argv,
 	else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
 		o->quiet = 1;
 	else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
-		o->verbose = 1;
+		o->verbose = o->counters = 1;
+	else if (!strcmp(a, "--counters"))
+		o->counters = 1;
 	else
 		goto with_value;
 	return 1;
@@ -238,7 +241,7 @@ with_value:
 		memcpy(host, v, n);
 		host[n] = 0;
 		if (ebb_addr_parse(host, &ad)) {
-			tool_error(cmd, "--kernel-addr: '%s' is not an IPv4 address", host);
+			tool_error(cmd, "--kernel-addr: '%s' is not an address/prefix like 198.18.0.2/24", v);
 			return -1;
 		}
 		o->kernel_mode = 1;
@@ -293,6 +296,22 @@ with_value:
 
 /* ------------------------------------------------------------------ */
 
+/* The engine's state events: how each connection ended.  Counted once:
+ * on entering TIME_WAIT, or on reaching CLOSE from any other state (a
+ * TIME_WAIT record's own expiry, conn_id 0, and listeners are not
+ * connections ending). */
+static void on_event(void *ctx, const struct ebb_event *ev)
+{
+	struct tunapp *a = ctx;
+	if (ev->kind != EBB_EV_STATE || !ev->conn_id || ev->outcome < 0 || ev->outcome >= EBB_END_NOUTCOMES)
+		return;
+	if (ev->new_state == EBB_TCP_TIME_WAIT)
+		a->outcomes[EBB_END_TIME_WAIT]++; /* (the event's outcome is not set yet) */
+	else if (ev->new_state == EBB_TCP_CLOSE && ev->old_state != EBB_TCP_TIME_WAIT &&
+		 ev->old_state != EBB_TCP_LISTEN)
+		a->outcomes[ev->outcome]++;
+}
+
 int tunapp_start(struct tunapp *a, const char *cmd, const struct tunapp_opts *o)
 {
 	memset(a, 0, sizeof *a);
@@ -320,6 +339,11 @@ int tunapp_start(struct tunapp *a, const char *cmd, const struct tunapp_opts *o)
 			return 1;
 		}
 	}
+	int run = ebb_tun_wait_running(o->dev, 2000);
+	if (run == -ENETDOWN)
+		fprintf(stderr, "%s: warning: %s is down on the kernel side (ip link set %s up)\n", cmd, o->dev, o->dev);
+	else if (run)
+		fprintf(stderr, "%s: warning: %s is not running yet: %s\n", cmd, o->dev, strerror(-run));
 	struct ebb_config cfg;
 	ebb_config_init(&cfg);
 	if (getrandom(cfg.secret, sizeof cfg.secret, 0) != (ssize_t)sizeof cfg.secret) {
@@ -343,6 +367,8 @@ int tunapp_start(struct tunapp *a, const char *cmd, const struct tunapp_opts *o)
 	if (o->wmem)
 		cfg.wmem_default = o->wmem;
 
+	cfg.event = on_event;
+	cfg.event_ctx = a;
 	struct ebb_loop_options lo;
 	memset(&lo, 0, sizeof lo);
 	lo.tun_fd = fd;
@@ -468,6 +494,20 @@ void tunapp_describe(struct tunapp *a, int fd, char *buf, size_t len, uint64_t n
 		 ti.tcpi_snd_mss);
 }
 
+void tunapp_describe_state(struct tunapp *a, int fd, char *buf, size_t len, uint64_t now)
+{
+	struct ebb_tcp_info ti;
+	socklen_t sl = sizeof ti;
+	memset(&ti, 0, sizeof ti);
+	if (ebb_getsockopt(a->s, fd, IPPROTO_TCP, TCP_INFO, &ti, &sl, now)) {
+		snprintf(buf, len, "no tcp_info");
+		return;
+	}
+	snprintf(buf, len, "cwnd %u, ssthresh %u, rto %.0f ms, backoff %u, retransmits %u, total retrans %u",
+		 ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_rto / 1000.0, ti.tcpi_backoff, ti.tcpi_retransmits,
+		 ti.tcpi_total_retrans);
+}
+
 uint32_t tunapp_live_conns(const struct ebb_stack *s)
 {
 	uint32_t n = 0;
@@ -567,7 +607,7 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 	uint64_t live_ns = a->o.live > 0 ? (uint64_t)(a->o.live * 1e9) : 0;
 	uint64_t grace_end = EBB_NO_DEADLINE, abort_end = EBB_NO_DEADLINE;
 	a->next_live = live_ns ? a->t0 + live_ns : EBB_NO_DEADLINE;
-	int dev_err = 0;
+	int dev_err = 0, first = 1;
 	for (;;) {
 		/* The command's own deadlines, the live line, the duration. */
 		uint64_t wake = a->next_live;
@@ -583,6 +623,9 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 			if (t < 0 || ms < (uint64_t)t)
 				t = (int)(ms > 3600000 ? 3600000 : ms);
 		}
+		if (first)
+			t = 0; /* step() runs once before the first sleep */
+		first = 0;
 		int r = ebb_loop_wait(a->loop, t);
 		if (r < 0 && r != -EAGAIN && !dev_err) {
 			dev_err = 1;
@@ -630,6 +673,14 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 		tunapp_elapsed(a, now));
 	int status = h->report ? h->report(app, a, out) : 0;
 	print_errors(a, out);
+	int any = 0;
+	fprintf(out, "connections ended:");
+	for (int o = 1; o < EBB_END_NOUTCOMES; o++)
+		if (a->outcomes[o]) {
+			fprintf(out, " %s %llu", ebb_outcome_name(o), (unsigned long long)a->outcomes[o]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
 	print_counts(out, a->s);
 	ss_print_summary(out, a->s);
 	uint32_t left = tunapp_live_conns(a->s);
@@ -662,7 +713,7 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 			(unsigned long long)st->impair_dropped, (unsigned long long)st->impair_delayed,
 			(unsigned long long)st->impair_reordered);
 	fprintf(out, "\n");
-	if (a->o.verbose) {
+	if (a->o.counters) {
 		fprintf(out, "counters:");
 		for (int c = 0; c < EBB_CTR_COUNT; c++) {
 			uint64_t v = ebb_counter_get(a->s, c);

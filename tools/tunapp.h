@@ -37,7 +37,7 @@ struct tunapp_opts {
 	int linger0, reuseaddr, nodelay;
 	int ka_idle, ka_intvl, ka_cnt; /* keepalive: idle > 0 enables */
 	uint32_t sockbuf;    /* SO_SNDBUF and SO_RCVBUF; 0: leave */
-	int quiet, verbose;
+	int quiet, verbose, counters;
 };
 
 struct tunapp {
@@ -51,6 +51,7 @@ struct tunapp {
 	int aborted;
 	const char *stop_reason;
 	uint64_t errs[160]; /* errors the application saw, by errno */
+	uint64_t outcomes[EBB_END_NOUTCOMES]; /* how connections ended (the engine's events) */
 	uint64_t next_live;
 	FILE *out;
 };
@@ -94,6 +95,8 @@ int tunapp_sockopts(struct tunapp *a, int fd, uint64_t now);
 void tunapp_linger0(struct tunapp *a, int fd, uint64_t now);
 /* "ts sack wscale 7/7 mss 1460": what the handshake negotiated. */
 void tunapp_describe(struct tunapp *a, int fd, char *buf, size_t len, uint64_t now);
+/* "cwnd 10, ssthresh ..., rto 204 ms, backoff 0, ...": TCP_INFO now. */
+void tunapp_describe_state(struct tunapp *a, int fd, char *buf, size_t len, uint64_t now);
 /* Count an error the application saw (a negative or positive errno). */
 void tunapp_error(struct tunapp *a, int err);
 /* Seconds since start. */

@@ -52,6 +52,11 @@ int ebb_tun_mtu(const char *name);
 /* Give the kernel side of the device an IPv4 address (host order) and
  * prefix length, and bring the device up.  0 or a negative errno. */
 int ebb_tun_set_kernel_addr(const char *name, uint32_t addr, int prefix);
+/* Wait until the device is up and running: once a process attaches, the
+ * kernel activates the device's transmit queue from its link watcher, up
+ * to a second later, and drops what it sends to the device before that.
+ * 0, -ENETDOWN (the kernel side is administratively down), -ETIMEDOUT. */
+int ebb_tun_wait_running(const char *name, int timeout_ms);
 /* A sentence for a negative errno from ebb_tun_open, naming the device
  * and what to do ("needs CAP_NET_ADMIN: run as root", ...). */
 const char *ebb_tun_strerror(int err);

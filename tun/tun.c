@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int name_ok(const char *name)
@@ -115,12 +116,52 @@ int ebb_tun_set_kernel_addr(const char *name, uint32_t addr, int prefix)
 	return r;
 }
 
+int ebb_tun_wait_running(const char *name, int timeout_ms)
+{
+	int r = name_ok(name);
+	if (r)
+		return r;
+	int s = ctl_socket();
+	if (s < 0)
+		return s;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof ifr);
+		memcpy(ifr.ifr_name, name, strlen(name));
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+			r = -errno;
+			break;
+		}
+		/* IFF_RUNNING follows the operational state, which the
+		 * kernel's link watcher sets together with activating the
+		 * device's queue: before that, what it sends is dropped. */
+		if ((ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING)) {
+			r = 0;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= timeout_ms) {
+			r = (ifr.ifr_flags & IFF_UP) ? -ETIMEDOUT : -ENETDOWN;
+			break;
+		}
+		struct timespec nap = {0, 5 * 1000 * 1000};
+		nanosleep(&nap, 0);
+	}
+	close(s);
+	return r;
+}
+
 const char *ebb_tun_strerror(int err)
 {
 	switch (-err) {
 	case EACCES:
+		return "permission denied on /dev/net/tun: run as root (e.g. in a namespace made with "
+		       "`ip netns add`), or give this user a device with `ip tuntap add ... user NAME`";
 	case EPERM:
-		return "permission denied: opening a TUN device needs CAP_NET_ADMIN (run as root, "
+		return "operation not permitted: creating a TUN device needs CAP_NET_ADMIN (run as root, "
 		       "e.g. in a namespace made with `ip netns add`)";
 	case ENOENT:
 		return "/dev/net/tun is missing (modprobe tun; mknod /dev/net/tun c 10 200)";
