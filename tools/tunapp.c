@@ -627,11 +627,19 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 			t = 0; /* step() runs once before the first sleep */
 		first = 0;
 		int r = ebb_loop_wait(a->loop, t);
-		if (r < 0 && r != -EAGAIN && !dev_err) {
-			dev_err = 1;
-			tool_error(a->cmd, "reading %s: %s", a->o.dev, strerror(-r));
-		}
 		now = ebb_loop_now();
+		if (r < 0 && r != -EAGAIN && !dev_err) {
+			/* The device is gone (deleted) or broken: nothing can be
+			 * closed gracefully any more. */
+			dev_err = 1;
+			tool_error(a->cmd, "reading %s: %s: stopping", a->o.dev, strerror(-r));
+			stop(a, h, app, "device error", now);
+			if (!a->aborted) {
+				a->aborted = 1;
+				if (h->abort)
+					h->abort(app, a, now);
+			}
+		}
 		handle_signals(a, h, app, now);
 		if (now >= end)
 			stop(a, h, app, "--duration", now);
@@ -724,5 +732,5 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 	}
 	fflush(out);
 	tunapp_free(a);
-	return status;
+	return dev_err && !status ? 1 : status;
 }

@@ -132,7 +132,9 @@ uint64_t ebb_loop_deadline(const struct ebb_loop *l);
 /* Read up to `batch` packets into the engine, run due timers, release
  * delayed packets, write what the engine queued, re-arm the timer.
  * Never blocks.  Returns the number of packets read, or a negative
- * errno for a device error other than EAGAIN (e.g. -EBADFD). */
+ * errno for a device error other than EAGAIN (-EBADFD: the device was
+ * deleted).  After such an error the device is no longer read (timers
+ * still run) and every later call returns the same error. */
 int ebb_loop_run_once(struct ebb_loop *l);
 /* Write queued packets and re-arm the timer: call after your own socket
  * calls (ebb_send, ebb_close, ...), which may queue packets. */

@@ -55,6 +55,7 @@ struct ebb_loop {
 	struct ebb_impair imp;
 	struct impair_dir in, out;
 	struct ebb_loop_stats st;
+	int dead; /* errno of a fatal device error: the device is no longer read */
 };
 
 uint64_t ebb_loop_now(void)
@@ -248,14 +249,21 @@ int ebb_loop_run_once(struct ebb_loop *l)
 		free(p);
 	}
 	uint32_t n = 0;
-	while (n < l->batch) {
+	if (l->dead)
+		err = -l->dead;
+	while (!l->dead && n < l->batch) {
 		ssize_t r = read(l->tun_fd, l->rbuf, READ_BUF);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN) {
+				/* EBADFD: the device was deleted; EIO and the
+				 * like: it will not get better.  Stop watching it
+				 * (it would stay readable and spin the loop). */
 				l->st.read_errors++;
+				l->dead = errno;
 				err = -errno;
+				epoll_ctl(l->ep_fd, EPOLL_CTL_DEL, l->tun_fd, 0);
 			}
 			break;
 		}

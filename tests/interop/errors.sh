@@ -50,3 +50,15 @@ wait_for "$WORK/holder.out" "listening on" 10
 expect busy "^ebb http-server: cannot open TUN device ebb0: the device is busy: another process has it open$" \
 	nsx "$EBB" http-server --duration 5
 stop_ebb "$BGPID" 10
+
+# The device deleted under a running server: a one-line error, the
+# connections aborted, the report, a non-zero exit (and no busy loop).
+bg gone "$EBB" http-server --duration 20
+SRV=$BGPID
+wait_for "$WORK/gone.out" "listening on" 10
+nsx ip link del ebb0
+wait_exit "$SRV" 5
+[ "$RC" -ne 0 ] || fail "exit status 0 after the device was deleted"
+grep -q "^ebb http-server: reading ebb0: .*: stopping$" "$WORK/gone.out" || fail "no error line for the deleted device"
+grep -q "^--- ebb http-server: final report (device error" "$WORK/gone.out" || fail "no final report"
+ok "device deleted: $(grep 'reading ebb0' "$WORK/gone.out") (exit $RC)"
