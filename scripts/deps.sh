@@ -1,5 +1,7 @@
 #!/bin/sh
 # Install what the build and tests need on Debian 12, only if missing.
+# The interop tests (tests/interop/) also want the kernel-side peers:
+# curl, socat, wrk, python3, iproute2 (ip, tc, ss) and tshark.
 set -e
 need=""
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -13,8 +15,13 @@ have python3 || need="$need python3"
 [ -e /usr/include/lwip/lwip/tcp.h ] || need="$need liblwip-dev"
 # ebb doctor's tests: network namespaces and veth (ip), the seeds'
 # netstat | awk line to compare with (netstat).
-have ip || need="$need iproute2"
 have netstat || need="$need net-tools"
+have curl || need="$need curl"
+have socat || need="$need socat"
+have wrk || need="$need wrk"
+{ have ip && have tc && have ss; } || need="$need iproute2"
+have timeout || need="$need coreutils"
+have setpriv || need="$need util-linux"
 if [ -n "$need" ]; then
 	echo "installing:$need"
 	SUDO=""

@@ -10,6 +10,18 @@ int cmd_sim(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+/* Over a TUN device (tunapp.c runs them). */
+int cmd_echo_server(int argc, char **argv);
+int cmd_echo_client(int argc, char **argv);
+int cmd_http_server(int argc, char **argv);
+int cmd_http_client(int argc, char **argv);
+int cmd_bulk_server(int argc, char **argv);
+int cmd_bulk_client(int argc, char **argv);
+
+struct tunapp;
+/* Listen on ebb's address at every port (the common socket options
+ * applied); on failure a one-line error, nothing left open, -errno. */
+int tool_listen(struct tunapp *a, const uint16_t *ports, int nports, int *lfd, uint64_t now);
 
 struct simnet;
 /* Run the demo's workload, printing its story to out (pcap may be NULL),
