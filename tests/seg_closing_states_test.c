@@ -576,13 +576,23 @@ static void cw_rst_at_rcv_nxt(void)
 	st_free(&t);
 }
 
-/* RFC 5961 §3.2: RST at the FIN's own sequence number (RCV.NXT-1) is left
- * of the window -> dropped. */
+/* RST at the FIN's own sequence number (RCV.NXT-1): left of the window
+ * by RFC 5961's letter, but some stacks reset that way after their FIN;
+ * accepted as Linux does (tcp_reset_check) -> CLOSED.  One further back
+ * is dropped. */
 static void cw_rst_at_fin_seq(void)
 {
 	struct seg_test t;
 	close_wait(&t);
 	st_in(&t, "+0.1 < R 1:1(0) win 0");
+	st_none(&t, "+5");
+	st_expect_state(&t, EBB_TCP_CLOSE);
+	CHECK_EQ(sc_so_error(&t, t.fd), EPIPE);
+	CHECK_EQ(sc_ctr(&t, TCPRstOutOfWindow), 0);
+	st_free(&t);
+
+	close_wait(&t);
+	st_in(&t, "+0.1 < R 0:0(0) win 0");
 	st_none(&t, "+5");
 	st_expect_state(&t, EBB_TCP_CLOSE_WAIT);
 	CHECK_EQ(sc_ctr(&t, TCPRstOutOfWindow), 1);
@@ -740,12 +750,18 @@ static void closing_rst_in_window(void)
 	st_free(&t);
 }
 
-/* RFC 5961 §3.2: RST at RCV.NXT-1 -> dropped. */
+/* RST at RCV.NXT-1, the FIN's sequence number: accepted as Linux does
+ * (see cw_rst_at_fin_seq); further left -> dropped. */
 static void closing_rst_left_of_window(void)
 {
 	struct seg_test t;
 	closing(&t);
 	st_in(&t, "+0.1 < R 1:1(0) win 0");
+	st_none(&t, "+5");
+	st_expect_state(&t, EBB_TCP_CLOSE);
+	st_free(&t);
+	closing(&t);
+	st_in(&t, "+0.1 < R 0:0(0) win 0");
 	expect_fin_rexmit(&t, 2);
 	st_expect_state(&t, EBB_TCP_CLOSING);
 	st_free(&t);

@@ -282,6 +282,62 @@ static void outcomes(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(linger_zero_resets), T(linger_n_completes), T(linger_n_times_out), T(linger2), T(leak_report_close_wait),
+/* The lifecycle as data: every state change is an event, the one into
+ * TIME_WAIT with its outcome set (ebb.h); a timer that fires and acts is
+ * one too, with the time it was armed. */
+static struct ebb_event evs[64];
+static int nevs;
+
+static void record_event(void *ctx, const struct ebb_event *ev)
+{
+	(void)ctx;
+	if (nevs < 64)
+		evs[nevs++] = *ev;
+}
+
+static void with_events(struct ebb_config *c)
+{
+	c->event = record_event;
+	nevs = 0;
+}
+
+static void events(void)
+{
+	struct seg_test t;
+	st_init(&t, with_events);
+	st_time_wait(&t);
+	int tw = 0;
+	for (int i = 0; i < nevs; i++)
+		if (evs[i].kind == EBB_EV_STATE && evs[i].new_state == EBB_TCP_TIME_WAIT) {
+			tw++;
+			CHECK_EQ(evs[i].outcome, EBB_END_TIME_WAIT);
+			CHECK_EQ(evs[i].old_state, EBB_TCP_FIN_WAIT2);
+		}
+	CHECK_EQ(tw, 1);
+	st_free(&t);
+
+	/* A retransmission timeout: armed with the segment, fired 1 s
+	 * later (the initial RTO, no RTT sample yet on this path). */
+	st_init(&t, with_events);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	st_out(&t, "+0 > P. 1:101(100) ack 1");
+	uint64_t sent = t.now;
+	st_out(&t, "+0~+2 > P. 1:101(100) ack 1");
+	int rto = 0;
+	for (int i = 0; i < nevs; i++)
+		if (evs[i].kind == EBB_EV_TIMER && evs[i].timer == EBB_TIMER_RTO) {
+			rto++;
+			CHECK_EQ(evs[i].armed, sent);
+			CHECK_EQ(evs[i].now, t.now);
+			CHECK_EQ(evs[i].old_state, EBB_TCP_ESTABLISHED);
+		}
+	CHECK_EQ(rto, 1);
+	CHECK_STR(ebb_timer_name(EBB_TIMER_RTO), "RTO");
+	CHECK_STR(ebb_timer_name(999), "?");
+	st_free(&t);
+}
+
+TEST_MAIN(T(events), T(linger_zero_resets), T(linger_n_completes), T(linger_n_times_out), T(linger2), T(leak_report_close_wait),
 	  T(leak_report_fin_wait2), T(keepalive_detects_vanished_peer), T(keepalive_linux_defaults), T(user_timeout),
 	  T(outcomes))

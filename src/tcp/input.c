@@ -71,6 +71,9 @@ void ebb__enter_time_wait(struct ebb_stack *s, struct tcb *t)
 	 * zero, no memory in the budget) the connection simply closes: no
 	 * TIME-WAIT state is shown.  ebb__tw_enter counts why. */
 	if (ebb__tw_enter(s, t) == 0) {
+		/* The event entering TIME_WAIT carries the outcome, as ebb.h
+		 * says: set it first. */
+		t->outcome = EBB_END_TIME_WAIT;
 		ebb__set_state(s, t, EBB_TCP_TIME_WAIT);
 		ebb__tcb_done(s, t, EBB_END_TIME_WAIT);
 		return;
@@ -398,6 +401,15 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 		syn = 0;
 		seg_len--;
 	}
+
+	/* After the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK) some stacks
+	 * reset with the FIN's own sequence number, RCV.NXT - 1, which lies
+	 * left of the window: taken as if at RCV.NXT, as Linux does
+	 * (tcp_reset_check), or the connection would wait for its FIN to be
+	 * answered again.  A blind attacker still has to hit an exact value. */
+	if (rst && t->fin_rcvd && seg->seq == t->rcv_nxt - 1 &&
+	    (t->state == EBB_TCP_CLOSE_WAIT || t->state == EBB_TCP_CLOSING || t->state == EBB_TCP_LAST_ACK))
+		seg->seq = t->rcv_nxt;
 
 	/* RFC 7323 §5.3 R1-R3 (PAWS), before the sequence check: a segment
 	 * whose TSval is older than TS.Recent is an old duplicate.  RSTs are
