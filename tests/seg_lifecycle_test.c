@@ -74,6 +74,59 @@ static void linger_n_completes(void)
 	st_free(&t);
 }
 
+/* A lingering handle takes only poll, getsockopt and close: listen() on
+ * it used to leave an orphan listener holding its port for ever (found by
+ * the fuzzer, stack/linger-then-listen). */
+static void linger_handle_is_closed(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	struct linger lg = {1, 5};
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg, t.now), 0);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	st_out(&t, "+0 > P. 1:101(100) ack 1");
+	CHECK_EQ(ebb_close(t.s, t.fd, t.now), -EINPROGRESS);
+	st_out(&t, "+0 > F. 101:101(0) ack 1");
+	struct sockaddr_in a = {.sin_family = AF_UNSPEC};
+	CHECK_EQ(ebb_connect(t.s, t.fd, (struct sockaddr *)&a, sizeof a, t.now), -EBADF);
+	CHECK_EQ(ebb_listen(t.s, t.fd, 5, t.now), -EBADF);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 1, 0, t.now), -EBADF);
+	char b[4];
+	CHECK_EQ(ebb_recv(t.s, t.fd, b, sizeof b, 0, t.now), -EBADF);
+	CHECK_EQ(ebb_shutdown(t.s, t.fd, SHUT_RDWR, t.now), -EBADF);
+	CHECK_EQ(setint(&t, t.fd, SOL_SOCKET, SO_KEEPALIVE, 1), -EBADF);
+	int err = -1;
+	socklen_t el = sizeof err;
+	CHECK_EQ(ebb_getsockopt(t.s, t.fd, SOL_SOCKET, SO_ERROR, &err, &el, t.now), 0);
+	CHECK_EQ(err, 0);
+	st_in(&t, "+.1 < . 1:1(0) ack 102 win 257");
+	CHECK_EQ(revents(&t, t.fd), POLLHUP);
+	CHECK_EQ(ebb_close(t.s, t.fd, t.now), 0);
+	t.fd = -1;
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_LISTEN), 1); /* the test's listener only */
+	st_free(&t);
+}
+
+/* connect(AF_UNSPEC) makes the socket fresh, as Linux's tcp_disconnect:
+ * a RST for the peer, the unread bytes gone with the buffers. */
+static void disconnect_purges_unread_data(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	st_in(&t, "+0 < P. 1:11(10) ack 1 win 257");
+	st_out(&t, "+0 > . 1:1(0) ack 11");
+	struct sockaddr_in a = {.sin_family = AF_UNSPEC};
+	CHECK_EQ(ebb_connect(t.s, t.fd, (struct sockaddr *)&a, sizeof a, t.now), 0);
+	st_out(&t, "+0 > R. 1:1(0) ack 11");
+	char b[16];
+	/* The pending error first (Linux sets ECONNRESET), then nothing. */
+	CHECK_EQ(ebb_recv(t.s, t.fd, b, sizeof b, 0, t.now), -ECONNRESET);
+	CHECK_EQ(ebb_recv(t.s, t.fd, b, sizeof b, 0, t.now), -ENOTCONN);
+	st_free(&t);
+}
+
 /* SO_LINGER {1,N} with a peer that never acknowledges: after N seconds
  * POLLERR and ETIMEDOUT; the connection goes on as an orphan. */
 static void linger_n_times_out(void)
@@ -338,6 +391,6 @@ static void events(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(events), T(linger_zero_resets), T(linger_n_completes), T(linger_n_times_out), T(linger2), T(leak_report_close_wait),
+TEST_MAIN(T(events), T(linger_handle_is_closed), T(disconnect_purges_unread_data), T(linger_zero_resets), T(linger_n_completes), T(linger_n_times_out), T(linger2), T(leak_report_close_wait),
 	  T(leak_report_fin_wait2), T(keepalive_detects_vanished_peer), T(keepalive_linux_defaults), T(user_timeout),
 	  T(outcomes))

@@ -222,6 +222,28 @@ static void synsent_simultaneous_open_syn_ack(void)
 	st_free(&t);
 }
 
+/* close() in SYN-RECEIVED (a simultaneous open): RFC 9293's CLOSE queues
+ * the FIN "for processing after entering ESTABLISHED"; once the peer's
+ * ACK arrives, out it goes and the orphan closes like any other.  (It
+ * used to stay ESTABLISHED with no FIN and no timer for ever: found by
+ * the fuzzer, stack/close-in-syn-recv.) */
+static void synrecv_simultaneous_close_queues_fin(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_syn_sent(&t);
+	st_in(&t, "+0.1 < S 0:0(0) win 65535 <mss 1460>");
+	st_out(&t, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	CHECK_EQ(ebb_close(t.s, t.fd, t.now), 0);
+	t.fd = -1;
+	st_in(&t, "+0.1 < . 1:1(0) ack 1 win 65535");
+	st_out(&t, "+0 > F. 1:1(0) ack 1");
+	st_in(&t, "+0.1 < F. 1:1(0) ack 2 win 65535");
+	st_out(&t, "+0 > . 2:2(0) ack 2");
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_TIME_WAIT), 1);
+	st_free(&t);
+}
+
 /* Simultaneous open, then RST at RCV.NXT in SYN-RECEIVED: RFC 9293
  * §3.10.7.4 second, "If this connection was initiated with an active OPEN
  * (i.e., came from SYN-SENT state), then the connection was refused;
@@ -308,7 +330,7 @@ static void synsent_syn_ack_fin_switch_off(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(synsent_syn_ack), T(synsent_syn_ack_ack_iss), T(synsent_syn_ack_ack_below_iss),
+TEST_MAIN(T(synrecv_simultaneous_close_queues_fin), T(synsent_syn_ack), T(synsent_syn_ack_ack_iss), T(synsent_syn_ack_ack_below_iss),
 	  T(synsent_syn_ack_ack_above_snd_nxt), T(synsent_ack), T(synsent_bad_ack), T(synsent_data),
 	  T(synsent_fin), T(synsent_rst_ack), T(synsent_rst_no_ack), T(synsent_rst_bad_ack),
 	  T(synsent_rst_ack_above_snd_nxt), T(synsent_syn_simultaneous_open),

@@ -131,6 +131,28 @@ static void tw_ack_left_of_window(void)
 	st_free(&t);
 }
 
+/* Those answers are rate limited, one per 500 ms per record (Linux's
+ * TCPACKSkippedTimeWait), or two ends finding each other's ACKs
+ * unacceptable would answer each other for ever; a retransmitted FIN is
+ * always answered. */
+static void tw_ack_answers_rate_limited(void)
+{
+	struct seg_test t;
+	tw(&t);
+	st_in(&t, "+1 < . 1:1(0) ack 2 win 65535");
+	st_out(&t, "+0 > . 2:2(0) ack 2");
+	st_in(&t, "+0.1 < . 1:1(0) ack 2 win 65535");
+	st_in(&t, "+0.1 < P. 2:12(10) ack 2 win 65535");
+	st_none(&t, "+0.1");
+	CHECK_EQ(sc_ctr(&t, TCPACKSkippedTimeWait), 2);
+	st_in(&t, "+0 < F. 1:1(0) ack 2 win 65535");
+	st_out(&t, "+0 > . 2:2(0) ack 2");
+	st_in(&t, "+0.3 < . 1:1(0) ack 2 win 65535");
+	st_out(&t, "+0 > . 2:2(0) ack 2");
+	st_expect_state(&t, EBB_TCP_TIME_WAIT);
+	st_free(&t);
+}
+
 /* Data after the peer's FIN cannot be taken (RFC 9293 seventh:
  * "TIME-WAIT: ... Ignore the segment text"); ebb, as Linux, answers with
  * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> so the peer learns where we are. */
@@ -435,7 +457,7 @@ static void tw_expired_then_old_syn(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(tw_fin_retransmitted), T(tw_fin_retransmitted_twice), T(tw_from_closing_fin_retransmitted), T(tw_ack),
+TEST_MAIN(T(tw_ack_answers_rate_limited), T(tw_fin_retransmitted), T(tw_fin_retransmitted_twice), T(tw_from_closing_fin_retransmitted), T(tw_ack),
 	  T(tw_ack_left_of_window), T(tw_data), T(tw_data_beyond_window), T(tw_rst_at_rcv_nxt_ignored),
 	  T(tw_rst_in_window_ignored), T(tw_rst_left_of_window), T(tw_rst_at_rcv_nxt_rfc1337_off),
 	  T(tw_rst_in_window_rfc1337_off), T(tw_syn_reopens), T(tw_syn_just_above_rcv_nxt), T(tw_syn_at_rcv_nxt),

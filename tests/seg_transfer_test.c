@@ -61,6 +61,54 @@ static void nagle_and_nodelay(void)
 	st_free(&t);
 }
 
+/* A queued FIN pushes what a cork holds (Linux's tcp_send_fin): the FIN
+ * rides on the segment that empties the queue, so holding it held the
+ * close for ever (found by the fuzzer: stack/cork-blocks-fin). */
+static void cork_then_close_sends_fin(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	int one = 1;
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one, t.now), 0);
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 10, 0, t.now), 10);
+	st_none(&t, "+.1");
+	CHECK_EQ(ebb_shutdown(t.s, t.fd, SHUT_WR, t.now), 0);
+	st_out(&t, "+0 > FP. 1:11(10) ack 1");
+	st_free(&t);
+}
+
+/* Data held with nothing in flight arms the probe timer, whatever held
+ * it (Linux's tcp_check_probe_timer): MSG_MORE's bytes go after the RTO
+ * with PSH (tcp_write_wakeup), TCP_NODELAY pushes at once without it,
+ * and a window too small for SWS avoidance is used when the timer fires
+ * (RFC 9293 §3.8.6.2.1's override) -- without the timer a lost window
+ * update stalled the connection for good (fuzzer: pair/sws-stall). */
+static void probe_timer_releases_held_data(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 40, MSG_MORE, t.now), 40);
+	st_out(&t, "+.2~+.21 > P. 1:41(40) ack 1");
+	st_in(&t, "+.01 < . 1:1(0) ack 41 win 65535");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 40, MSG_MORE, t.now), 40);
+	st_none(&t, "+.05");
+	int one = 1;
+	CHECK_EQ(ebb_setsockopt(t.s, t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one, t.now), 0);
+	st_out(&t, "+0 > . 41:81(40) ack 1");
+	st_in(&t, "+.01 < . 1:1(0) ack 81 win 600");
+	/* 3000 bytes, a 600-byte window: sender SWS avoidance holds them. */
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 3000, 0, t.now), 3000);
+	st_none(&t, "+.1");
+	st_out(&t, "+.1~+.2 > P. 81:681(600) ack 1");
+	st_in(&t, "+.01 < . 1:1(0) ack 681 win 65535");
+	st_out(&t, "+0 > . 681:1681(1000) ack 1");
+	st_out(&t, "+0 > . 1681:2681(1000) ack 1");
+	st_out(&t, "+0 > P. 2681:3081(400) ack 1");
+	st_free(&t);
+}
+
 /* RTO = SRTT + max(200 ms, 4 RTTVAR): the handshake measured ~0 s, so
  * about 200 ms, then doubling (RFC 6298 §5.5). */
 static void rto_backoff(void)
@@ -253,5 +301,5 @@ static void sndbuf_shrink_and_chronographs(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(rcvbuf_grow_keeps_out_of_order), T(sndbuf_shrink_and_chronographs), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
+TEST_MAIN(T(cork_then_close_sends_fin), T(probe_timer_releases_held_data), T(rcvbuf_grow_keeps_out_of_order), T(sndbuf_shrink_and_chronographs), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
 	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks))

@@ -435,7 +435,8 @@ EBB_API int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now);
  * out, -EINPROGRESS is returned and the handle stays until the close
  * completes (everything acknowledged: poll reports POLLHUP) or N seconds
  * pass (POLLHUP | POLLERR, SO_ERROR ETIMEDOUT); ebb_close on it again
- * releases it, returning 0 or the error.  Linux blocks in close() for
+ * releases it, returning 0 or the error.  Meanwhile only ebb_poll,
+ * ebb_getsockopt and ebb_close take it; other calls return -EBADF.  Linux blocks in close() for
  * this, even on non-blocking sockets; a non-blocking stack cannot. */
 EBB_API int ebb_close(struct ebb_stack *s, int fd, uint64_t now);
 EBB_API int ebb_setsockopt(struct ebb_stack *s, int fd, int level, int name, const void *val, socklen_t len, uint64_t now);

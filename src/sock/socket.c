@@ -16,6 +16,17 @@ struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd)
 	return s->fds[fd];
 }
 
+struct tcb *ebb__fd_tcb_open(const struct ebb_stack *s, int fd)
+{
+	/* A handle the application closed with a lingering close is kept
+	 * only to be polled, read with getsockopt and closed again; every
+	 * other call finds it closed, as Linux's descriptor would be.
+	 * (listen() on one made an orphan listener that held its port for
+	 * ever: found by the fuzzer, stack/linger-then-listen.) */
+	struct tcb *t = ebb__fd_tcb(s, fd);
+	return t && !t->lingering ? t : 0;
+}
+
 int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t)
 {
 	/* Lowest free handle, as POSIX does for descriptors: a bitmap
@@ -156,7 +167,7 @@ static void sockaddr_in_put(struct sockaddr *addr, socklen_t *len, uint32_t ip, 
 
 int ebb_bind(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t len, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -179,7 +190,7 @@ int ebb_bind(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t
 
 int ebb_listen(struct ebb_stack *s, int fd, int backlog, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -221,7 +232,7 @@ int ebb_listen(struct ebb_stack *s, int fd, int backlog, uint64_t now)
 
 int ebb_accept(struct ebb_stack *s, int fd, struct sockaddr *addr, socklen_t *len, uint64_t now)
 {
-	struct tcb *l = ebb__fd_tcb(s, fd);
+	struct tcb *l = ebb__fd_tcb_open(s, fd);
 	if (!l)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -303,11 +314,15 @@ static int disconnect(struct ebb_stack *s, struct tcb *t)
 		int rst = t->state != EBB_TCP_SYN_SENT;
 		ebb__tcb_abort(s, t, rst, ECONNRESET, EBB_END_RST_SENT_ABORT);
 	}
-	t->sock = SS_UNCONNECTED;
-	t->shutdown = 0;
-	t->done = 0;
 	if (t->bound && !t->own.explicit_bind)
 		ebb__port_release(s, t);
+	/* Fresh again, as Linux's tcp_disconnect: the old connection's
+	 * unread bytes and buffers go too (recv() used to return them),
+	 * only the pending error stays. */
+	int err = t->so_error;
+	ebb__tcb_reset_proto(s, t);
+	t->so_error = err;
+	t->sock = SS_UNCONNECTED;
 	return 0;
 }
 
@@ -325,7 +340,7 @@ static int connect_failed(struct ebb_stack *s, struct tcb *t)
 
 int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, socklen_t len, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -364,7 +379,7 @@ int ebb_connect(struct ebb_stack *s, int fd, const struct sockaddr *addr, sockle
 
 ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int flags, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -404,6 +419,8 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 	uint8_t cork = t->o.cork;
 	if (flags & MSG_MORE)
 		t->o.cork = 1;
+	else
+		t->push_seq = t->snd_una + t->sndq.len;
 	ebb__output(s, t);
 	t->o.cork = cork;
 	return n;
@@ -411,7 +428,7 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 
 ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -452,28 +469,10 @@ ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, 
 
 /* Queue our FIN after the data already queued (RFC 9293 CLOSE / Linux's
  * tcp_close_state): ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK. */
-static void send_fin(struct ebb_stack *s, struct tcb *t)
-{
-	int next;
-	switch (t->state) {
-	case EBB_TCP_ESTABLISHED:
-		next = EBB_TCP_FIN_WAIT1;
-		break;
-	case EBB_TCP_CLOSE_WAIT:
-		next = EBB_TCP_LAST_ACK;
-		break;
-	default:
-		return;
-	}
-	t->fin_queued = 1;
-	t->fin_seq = t->snd_una + t->sndq.len;
-	ebb__set_state(s, t, next);
-	ebb__output(s, t);
-}
 
 int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);
@@ -504,7 +503,7 @@ int ebb_shutdown(struct ebb_stack *s, int fd, int how, uint64_t now)
 	}
 	t->shutdown |= (uint8_t)bits;
 	if (bits & SEND_SHUTDOWN)
-		send_fin(s, t);
+		ebb__queue_fin(s, t);
 	return 0;
 }
 
@@ -547,7 +546,7 @@ int ebb_close(struct ebb_stack *s, int fd, uint64_t now)
 	if (t->o.linger_on && t->o.linger_sec > 0 && !t->rcvq.len &&
 	    (t->state == EBB_TCP_ESTABLISHED || t->state == EBB_TCP_CLOSE_WAIT || t->state == EBB_TCP_FIN_WAIT1 ||
 	     t->state == EBB_TCP_CLOSING || t->state == EBB_TCP_LAST_ACK)) {
-		send_fin(s, t);
+		ebb__queue_fin(s, t);
 		if (!linger_done(t)) {
 			/* SO_LINGER {1, N}: keep the handle until everything is
 			 * acknowledged or N seconds pass. */
@@ -590,7 +589,7 @@ int ebb_close(struct ebb_stack *s, int fd, uint64_t now)
 		return 0;
 	case EBB_TCP_ESTABLISHED:
 	case EBB_TCP_CLOSE_WAIT:
-		send_fin(s, t);
+		ebb__queue_fin(s, t);
 		break;
 	case EBB_TCP_FIN_WAIT2:
 		if (t->o.linger2 < 0) {

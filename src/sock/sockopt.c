@@ -104,8 +104,13 @@ static int set_ipproto_tcp(struct ebb_stack *s, struct tcb *t, int name, const v
 	switch (name) {
 	case TCP_NODELAY:
 		t->o.nodelay = v != 0;
-		if (v && t->sndq.buf)
-			ebb__output(s, t); /* Linux pushes pending data at once */
+		if (v && t->sndq.buf) {
+			/* Linux pushes pending data at once, a cork or
+			 * MSG_MORE notwithstanding (TCP_NAGLE_PUSH). */
+			t->force_push = FORCE_PUSH;
+			ebb__output(s, t);
+			t->force_push = FORCE_NONE;
+		}
 		return 0;
 	case TCP_CORK:
 		t->o.cork = v != 0;
@@ -156,7 +161,7 @@ static int set_ipproto_tcp(struct ebb_stack *s, struct tcb *t, int name, const v
 
 int ebb_setsockopt(struct ebb_stack *s, int fd, int level, int name, const void *val, socklen_t len, uint64_t now)
 {
-	struct tcb *t = ebb__fd_tcb(s, fd);
+	struct tcb *t = ebb__fd_tcb_open(s, fd);
 	if (!t)
 		return -EBADF;
 	ebb__clock(s, now);

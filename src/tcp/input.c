@@ -60,8 +60,16 @@ int ebb__established(struct ebb_stack *s, struct tcb *t)
 	/* TCP_INFO's last_data_recv/last_data_sent count from here until
 	 * data moves, as Linux's tcp_finish_connect/tcp_init_transfer. */
 	t->last_data_rcv = t->last_data_snd = s->now;
+	t->push_seq = t->snd_una + t->sndq.len;
 	ebb__set_state(s, t, EBB_TCP_ESTABLISHED);
 	ebb__arm_keepalive(s, t);
+	/* Closed (or shut for writing) in SYN-RECEIVED, a simultaneous
+	 * open: the FIN was queued "for processing after entering
+	 * ESTABLISHED" (RFC 9293 CLOSE).  Without this the orphan sat in
+	 * ESTABLISHED with no FIN and no timer, for ever (found by the
+	 * fuzzer: stack/close-in-syn-recv). */
+	if (t->shutdown & SEND_SHUTDOWN)
+		ebb__queue_fin(s, t);
 	return 0;
 }
 

@@ -293,6 +293,27 @@ static void sack_recovery_send(struct ebb_stack *s, struct tcb *t)
 	}
 }
 
+void ebb__queue_fin(struct ebb_stack *s, struct tcb *t)
+{
+	int next;
+	switch (t->state) {
+	case EBB_TCP_ESTABLISHED:
+		next = EBB_TCP_FIN_WAIT1;
+		break;
+	case EBB_TCP_CLOSE_WAIT:
+		next = EBB_TCP_LAST_ACK;
+		break;
+	default:
+		/* SYN-RECEIVED: RFC 9293's CLOSE "queue[s] for processing
+		 * after entering ESTABLISHED" (ebb__established does). */
+		return;
+	}
+	t->fin_queued = 1;
+	t->fin_seq = t->snd_una + t->sndq.len;
+	ebb__set_state(s, t, next);
+	ebb__output(s, t);
+}
+
 /* Linux's tcp_chrono_set/start/stop: time is charged to the limit in
  * force; stopping one falls back to "busy" while data remains, to none
  * once everything is sent and acknowledged. */
@@ -336,8 +357,8 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 			uint32_t burst = max_burst(s, t);
 			/* Each segment is held until the next is known, so the
 			 * last of the burst can carry PSH. */
-			uint32_t held_seq = 0, held_len = 0;
-			int held = 0, held_retrans = 0;
+			uint32_t held_seq = 0, held_len = 0, first_new = 0;
+			int held = 0, held_retrans = 0, any_new = 0;
 			for (;;) {
 				uint32_t nxt = t->snd_nxt;
 				int fin_pending;
@@ -363,8 +384,14 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 					 * the largest window offered. */
 					int all = len == avail;
 					int idle = t->snd_max == t->snd_una;
-					int ok = all && !t->o.cork && (t->o.nodelay || idle || fin_pending);
+					/* A queued FIN pushes everything, cork or not
+					 * (Linux's tcp_send_fin): the FIN rides only on
+					 * the segment that empties the queue, so holding
+					 * that segment held the close for ever. */
+					int ok = all && (fin_pending || (!t->o.cork && (t->o.nodelay || idle)));
 					if (!ok && t->max_snd_wnd && len >= t->max_snd_wnd / 2 && !t->o.cork)
+						ok = 1;
+					if (t->force_push)
 						ok = 1;
 					if (!ok)
 						break;
@@ -373,6 +400,10 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 					send_range(s, t, held_seq, held_len, held_retrans, held_retrans);
 				if (t->snd_max == t->snd_una)
 					t->xmit_since = s->now; /* data starts waiting for an ACK */
+				if (!retrans && !any_new) {
+					any_new = 1;
+					first_new = nxt;
+				}
 				held = 1;
 				held_seq = nxt;
 				held_len = len + (uint32_t)fin;
@@ -394,7 +425,12 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 					break;
 			}
 			if (held) {
-				send_range(s, t, held_seq, held_len, held_retrans, 1);
+				/* PSH ends a burst that holds pushed bytes; the
+				 * probe timer's push always carries it (Linux's
+				 * tcp_write_wakeup). */
+				int psh = held_retrans || t->force_push == FORCE_PUSH_PSH ||
+					  (any_new && ebb_seq_gt(t->push_seq, first_new));
+				send_range(s, t, held_seq, held_len, held_retrans, psh);
 				if (t->rexmt_kind == RX_NONE || t->rexmt_kind == RX_PERSIST)
 					ebb__arm_rto(s, t);
 			}
@@ -411,12 +447,18 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 		}
 		if (sent_new)
 			ebb__schedule_tlp(s, t);
-		/* Zero window with data waiting and nothing in flight to
-		 * bring an ACK: the persist timer probes (RFC 9293 §3.8.6.1). */
+		/* Data waiting and nothing in flight to bring an ACK: the
+		 * probe timer (Linux's tcp_check_probe_timer), whatever held
+		 * the data.  A zero window gets probes (RFC 9293 §3.8.6.1);
+		 * a window too small for sender SWS avoidance gets the
+		 * "override timeout" of §3.8.6.2.1 -- without it a window
+		 * update lost or reordered away left the connection stalled
+		 * for good (found by the fuzzer, fuzz/regressions/pair/
+		 * sws-stall); cork and MSG_MORE get their ceiling (Linux's
+		 * 200 ms: here the RTO, 200 ms at least). */
 		int fin_pending;
 		uint32_t pending = unsent(t, &fin_pending);
-		if (t->snd_max == t->snd_una && (pending || fin_pending) && t->rexmt_kind == RX_NONE &&
-		    t->snd_wnd == 0) {
+		if (t->snd_max == t->snd_una && (pending || fin_pending) && t->rexmt_kind == RX_NONE) {
 			t->rexmt_kind = RX_PERSIST;
 			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
 			t->rexmt_armed = s->now;

@@ -103,6 +103,7 @@ struct tcb {
 	uint32_t sack_ok : 1;     /* SACK negotiated (RFC 2018) */
 	uint32_t lingering : 1;   /* closed with SO_LINGER {1,N}: handle kept until done */
 	uint32_t ts_rcvd : 1;     /* peer's SYN carried timestamps */
+	uint32_t force_push : 2;  /* send what fits, Nagle, SWS and cork aside: FORCE_* */
 
 	struct ebb_tuple tuple;
 	uint32_t laddr, raddr; /* host order copies of the IPv4 addresses */
@@ -155,6 +156,10 @@ struct tcb {
 	 * retransmission carries PSH exactly when the original did. */
 	uint32_t psh_mark[16];
 	uint8_t npsh;
+	/* End of the last write pushed (send() without MSG_MORE): a burst
+	 * of new data carries PSH only if it holds pushed bytes, as Linux
+	 * marks PSH per write (tcp_mark_push) and MSG_MORE leaves it off. */
+	uint32_t push_seq;
 
 	/* Sender-limit chronographs (Linux's tcp_chrono, for TCP_INFO's
 	 * busy, rwnd_limited and sndbuf_limited times): the limit in force
@@ -306,6 +311,13 @@ struct ebb_stack {
 		uint8_t valid;
 	} hint;
 	struct tw_ring tw;
+	/* When TIME_WAIT records last answered an out-of-window segment:
+	 * a record has no room for the stamp, so this small table keyed by
+	 * the 4-tuple's keyed hash keeps it (timewait.c, tw_oow_ok). */
+	struct {
+		uint32_t fp;
+		uint32_t ms;
+	} tw_oow[1024];
 	struct bind_table binds;
 	struct tcb **listeners; /* hash by port, chained through lsn->group_next */
 	uint32_t lmask;
@@ -345,6 +357,11 @@ static inline uint32_t ebb__snd_space(const struct tcb *t)
 	uint32_t cap = t->sndq.buf ? (t->sndq.cap < t->o.sndbuf ? t->sndq.cap : t->o.sndbuf) : t->o.sndbuf;
 	return cap > t->sndq.len ? cap - t->sndq.len : 0;
 }
+
+/* tcb.force_push: TCP_NODELAY's push (no PSH, as Linux's
+ * tcp_push_pending_frames) or the probe timer's (PSH, as Linux's
+ * tcp_write_wakeup). */
+enum { FORCE_NONE = 0, FORCE_PUSH, FORCE_PUSH_PSH };
 
 /* Chronographs: what limits the sender.  A higher type overrides a
  * lower one while it lasts. */
@@ -529,6 +546,9 @@ void ebb__schedule_tlp(struct ebb_stack *s, struct tcb *t);
 void ebb__send_tlp(struct ebb_stack *s, struct tcb *t);
 /* Forget PSH marks SND.UNA has passed. */
 void ebb__psh_acked(struct tcb *t);
+/* The application's close or shutdown(SHUT_WR): queue our FIN after the
+ * data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK). */
+void ebb__queue_fin(struct ebb_stack *s, struct tcb *t);
 /* After an ACK: the RTO, or a tail loss probe where allowed. */
 void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
 void ebb__cc_rto(struct ebb_stack *s, struct tcb *t);
@@ -562,6 +582,8 @@ void ebb__ofo_free(struct ebb_stack *s, struct tcb *t);
 
 /* sock/socket.c */
 struct tcb *ebb__fd_tcb(const struct ebb_stack *s, int fd);
+/* The same, but NULL for a handle closed with a lingering close. */
+struct tcb *ebb__fd_tcb_open(const struct ebb_stack *s, int fd);
 int ebb__fd_alloc(struct ebb_stack *s, struct tcb *t);
 uint64_t ebb__keepalive_time(const struct ebb_stack *s, const struct tcb *t);
 

@@ -203,11 +203,16 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_NONE;
 	t->t_rexmt = UINT64_MAX;
+	ebb__emit_timer(s, t, EBB_TIMER_PERSIST, t->rexmt_armed);
 	if (t->snd_wnd) {
+		/* The window is open but the data was held (a window too
+		 * small for SWS avoidance, cork, MSG_MORE): send what fits
+		 * now (Linux's tcp_write_wakeup). */
+		t->force_push = FORCE_PUSH_PSH;
 		ebb__output(s, t);
+		t->force_push = FORCE_NONE;
 		return 1;
 	}
-	ebb__emit_timer(s, t, EBB_TIMER_PERSIST, t->rexmt_armed);
 	uint32_t limit = t->fd < 0 ? (s->cfg.orphan_retries ? s->cfg.orphan_retries : 8) : s->cfg.retries2;
 	if (t->fd < 0 && t->probes >= limit) {
 		/* An orphan the peer will not let finish (Linux's

@@ -329,6 +329,32 @@ static uint32_t tw_window(const struct ebb_stack *s, const struct tw_rec *r)
 	return (w > 65535 ? 65535 : w) << ws;
 }
 
+/* At most one ACK per invalid_ratelimit for a record's out-of-window and
+ * PAWS-rejected segments (Linux's tcp_timewait_check_oow_rate_limit):
+ * without it two ends that each find the other's ACK unacceptable -- a
+ * record and its own connection's other record, or a broken peer --
+ * answer each other for ever, and every answer restarts 2*MSL (found by
+ * the fuzzer, fuzz/regressions/stack/tw-ack-loop).  The stamp lives in a
+ * per-stack table indexed by the tuple's keyed hash, not in the 32-byte
+ * record; a rare collision only makes one record share another's limit,
+ * and the key is secret, so no one outside can aim at it.  A segment with
+ * a FIN is always answered: a peer retransmitting its FIN waits for
+ * exactly that ACK (the seeds' lost final ACK). */
+static int tw_oow_ok(struct ebb_stack *s, const struct tw_rec *rec)
+{
+	uint32_t fp = (uint32_t)ebb__tuple_hash(s, rec->laddr, rec->lport, rec->raddr, rec->rport);
+	uint32_t i = fp & (uint32_t)(EBB_ARRAY_SIZE(s->tw_oow) - 1);
+	uint32_t ms = (uint32_t)(s->now / EBB_NSEC_PER_MSEC) | 1; /* 0: never */
+	uint32_t limit = (uint32_t)(s->cfg.invalid_ratelimit / EBB_NSEC_PER_MSEC);
+	if (s->tw_oow[i].fp == fp && s->tw_oow[i].ms && ms - s->tw_oow[i].ms < limit) {
+		CTR(s, TCPACKSkippedTimeWait);
+		return 0;
+	}
+	s->tw_oow[i].fp = fp;
+	s->tw_oow[i].ms = ms;
+	return 1;
+}
+
 int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, int have_listener, uint32_t *isn_out)
 {
 	struct tw_rec *rec = ebb__tw_get(s, ref);
@@ -359,8 +385,10 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 		}
 		if (in_window) {
 			CTR(s, TCPRstInWindow);
-			CTR(s, TCPChallengeACK);
-			ebb__send_tw_ack(s, rec);
+			if (tw_oow_ok(s, rec)) {
+				CTR(s, TCPChallengeACK);
+				ebb__send_tw_ack(s, rec);
+			}
 		} else {
 			CTR(s, TCPRstOutOfWindow);
 		}
@@ -393,11 +421,12 @@ int ebb__tw_input(struct ebb_stack *s, uint32_t ref, const struct ebb_seg *seg, 
 	 * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; a FIN or an ACK restarts
 	 * 2*MSL (RFC 9293: "acknowledge it, and restart the 2 MSL
 	 * timeout").  An ACK-less SYN may be an old duplicate: no restart.
-	 * One ACK per segment received cannot amplify anything, so these
-	 * ACKs need no rate limit (and a record has no room for one). */
+	 * Answers other than to a FIN are rate limited (tw_oow_ok). */
 	if (paws_reject || ack)
 		ref = restart(s, ref);
-	ebb__send_tw_ack(s, ebb__tw_get(s, ref));
+	rec = ebb__tw_get(s, ref);
+	if (fin || tw_oow_ok(s, rec))
+		ebb__send_tw_ack(s, rec);
 	return 0;
 }
 
