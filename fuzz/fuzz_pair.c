@@ -385,6 +385,16 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 	while (x->sent < to_send && !x->shut && !x->err) {
 		uint64_t left = to_send - x->sent;
 		size_t n = left < x->chunk_w ? (size_t)left : x->chunk_w;
+		/* Make only what the send buffer can take (the stream costs
+		 * time to produce); a full buffer would answer EAGAIN. */
+		const struct tcb *t = ebb__fd_tcb(s, x->fd);
+		if (t && t->sndq.buf) {
+			uint32_t room = t->sndq.cap - t->sndq.len;
+			if (!room)
+				break;
+			if (n > room)
+				n = room;
+		}
 		fz_stream_fill(key_out, (uint32_t)x->sent, P.buf, n);
 		int flags = x->more && n < left ? MSG_MORE : 0;
 		ssize_t r = ebb_send(s, x->fd, P.buf, n, flags, now);
@@ -565,11 +575,15 @@ static uint64_t apps_next(uint64_t now)
 	return t;
 }
 
+/* Every application is done: phase one is over.  A connection the
+ * server has not accepted yet is not done (its handshake or FIN may
+ * still be on the way); one that never will be leaves the network idle,
+ * which ends phase one too. */
 static int all_closed(void)
 {
 	for (int i = 0; i < P.nconn; i++) {
 		const struct conn *k = &P.conn[i];
-		if (!k->started || !k->c.closed || (k->s.assigned && !k->s.closed))
+		if (!k->started || !k->c.closed || !k->s.assigned || !k->s.closed)
 			return 0;
 	}
 	for (int i = 0; i < P.nghosts; i++)

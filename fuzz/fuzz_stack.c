@@ -62,6 +62,8 @@
 #define LOOPQ 128
 #define LOOP_MAXLEN 9100
 #define MAX_ADVANCES 2000000u
+#define MAX_DELIVERIES 2000000u
+#define MAX_LIFETIME (60 * EBB_NSEC_PER_SEC)
 #define SAME_INSTANT 400000u
 #define END_TIME (30ull * 86400 * EBB_NSEC_PER_SEC)
 
@@ -101,7 +103,7 @@ static struct ctx {
 	struct ebb_config cfg;
 	uint64_t now;
 	uint64_t out_count, out_bound;
-	uint64_t advances, same_instant, last_instant;
+	uint64_t advances, deliveries, same_instant, last_instant;
 	uint64_t loop_delay;
 	size_t heap_base;
 	struct tup tups[MAX_TUPS];
@@ -290,9 +292,18 @@ static void loop_deliver_head(void)
 	/* Copied out first: the stack's reply may be queued behind it. */
 	struct loop_pkt *p = &C.loop[C.lhead];
 	size_t len = p->len;
+	uint64_t age = C.now - p->at;
 	memcpy(C.pkt, p->data, len);
 	C.lhead = (C.lhead + 1) % LOOPQ;
 	C.lcount--;
+	/* No packet outlives the maximum segment lifetime (TCP relies on
+	 * it: TIME-WAIT, PAWS): one the clock jumped past is gone. */
+	if (C.now > p->at && age > MAX_LIFETIME) {
+		fz_trace("  loopback packet expired after %llu ns", (unsigned long long)age);
+		return;
+	}
+	if (++C.deliveries > MAX_DELIVERIES)
+		fz_fail(H, "more than %u loopback deliveries: the stack's own packets never stop", MAX_DELIVERIES);
 	fz_trace("  loopback delivery of %zu bytes", len);
 	input(C.pkt, len);
 }
@@ -377,7 +388,7 @@ static void configure(struct fz_in *in)
 	if (b & 8)
 		c->delack_min = (b & 16) ? 0 : 1 * EBB_NSEC_PER_MSEC;
 	if (b & 32)
-		c->invalid_ratelimit = 0;
+		c->invalid_ratelimit = 1 * EBB_NSEC_PER_MSEC;
 	if (b & 64) {
 		c->keepalive_time = 10 * EBB_NSEC_PER_SEC;
 		c->keepalive_intvl = 1 * EBB_NSEC_PER_SEC;
