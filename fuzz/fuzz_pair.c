@@ -419,7 +419,8 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 			x->shut = 1;
 		}
 	}
-	while (now >= x->next_read && !x->eof && !x->err) {
+	/* A paced reader makes at most 16 calls per wakeup. */
+	for (int calls = 0; now >= x->next_read && !x->eof && !x->err && calls < 16; calls++) {
 		ssize_t r = ebb_recv(s, x->fd, P.buf, x->chunk_r, 0, now);
 		if (r > 0) {
 			size_t d = fz_stream_diff(key_in, (uint32_t)x->recvd, P.buf, (size_t)r);
@@ -430,10 +431,10 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 			if (x->recvd > peer_sent)
 				fz_fail(H, "fd %d received %llu bytes, its peer wrote %llu", x->fd,
 					(unsigned long long)x->recvd, (unsigned long long)peer_sent);
-			if (x->read_every) {
+			if (!x->read_every)
+				calls = 0;
+			else if (calls == 15)
 				x->next_read = now + x->read_every;
-				break;
-			}
 			continue;
 		}
 		if (r == 0)
