@@ -75,6 +75,7 @@ struct side {
 	uint8_t up; /* the connection was established (or failed): the plan may go on */
 	int err;     /* first error a call returned (positive errno) */
 	int outcome; /* ebb_outcome just before close */
+	uint64_t conn_id;
 	uint8_t cork, uncork_at_end, more;
 };
 
@@ -362,6 +363,7 @@ static void app_close(struct ebb_stack *s, struct side *x, uint64_t now)
 	if (x->closed || x->fd < 0)
 		return;
 	x->outcome = ebb_outcome(s, x->fd);
+	x->conn_id = (uint64_t)ebb_conn_id(s, x->fd);
 	if (ebb_close(s, x->fd, now) == -EINPROGRESS)
 		ebb_close(s, x->fd, now);
 	x->closed = 1;
@@ -654,6 +656,14 @@ static void read_side(struct side *x, uint8_t b, uint8_t c)
 }
 
 
+static int side_outcome(const struct ebb_stack *s, const struct side *x)
+{
+	if (!x->closed)
+		return ebb_outcome(s, x->fd);
+	int o = ebb_conn_outcome(s, x->conn_id);
+	return o >= 0 && o != EBB_END_OPEN ? o : x->outcome;
+}
+
 static void finish_pair(void)
 {
 	for (int i = 0; i < P.npend; i++)
@@ -746,9 +756,10 @@ int ebb_fuzz_pair(const uint8_t *data, size_t size)
 			int done = k->c.recvd == k->s2c && k->s.assigned && k->s.recvd == k->c2s;
 			if (done)
 				continue;
-			int oc = k->c.closed ? k->c.outcome : ebb_outcome(P.cs, k->c.fd);
-			int os = !k->s.assigned ? EBB_END_OPEN
-						: k->s.closed ? k->s.outcome : ebb_outcome(P.ss, k->s.fd);
+			/* A closed side's connection may have ended later, as an
+			 * orphan: ask the stack how (its closed_log). */
+			int oc = side_outcome(P.cs, &k->c);
+			int os = !k->s.assigned ? EBB_END_OPEN : side_outcome(P.ss, &k->s);
 			int timed_out = (oc >= EBB_END_TIMEOUT_RETRANS && oc <= EBB_END_TIMEOUT_USER) ||
 					(os >= EBB_END_TIMEOUT_RETRANS && os <= EBB_END_TIMEOUT_USER) ||
 					k->c.err == ETIMEDOUT || k->s.err == ETIMEDOUT;
