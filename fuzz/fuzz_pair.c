@@ -717,8 +717,8 @@ int ebb_fuzz_pair(const uint8_t *data, size_t size)
 	P.nconn = 1 + nb % MAX_CONN;
 	for (int i = 0; i < P.nconn; i++) {
 		struct conn *k = &P.conn[i];
-		k->c2s = (uint64_t)fz_u8(in) * 128;
-		k->s2c = (uint64_t)fz_u8(in) * 128;
+		k->c2s = (uint64_t)fz_u8(in) * 64;
+		k->s2c = (uint64_t)fz_u8(in) * 64;
 		k->start = (uint64_t)fz_u8(in) * 10 * EBB_NSEC_PER_MSEC;
 		uint8_t pc = fz_u8(in), qc = fz_u8(in), ps = fz_u8(in), qs = fz_u8(in);
 		read_side(&k->c, pc, qc);

@@ -265,7 +265,7 @@ def stack_seeds():
 
 # ---------------------------------------------------------------- pair
 
-def pair(cfg_c=0, cfg_s=0, z=0, link=0, seed=1, conns=((64, 64, 0, 0, 0, 0, 0, 0, 0),), fates=b""):
+def pair(cfg_c=0, cfg_s=0, z=0, link=0, seed=1, conns=((128, 128, 0, 0, 0, 0, 0, 0, 0),), fates=b""):
     b = bytearray([cfg_c, cfg_s, z, link]) + struct.pack("!I", seed)
     b.append(len(conns) - 1)
     for c2s, s2c, start, pc, qc, ps, qs, o, v in conns:
