@@ -421,7 +421,8 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 			x->shut = 1;
 		}
 	}
-	/* A paced reader makes at most 16 calls per wakeup. */
+	/* A paced reader makes at most 16 calls per wakeup, then sleeps. */
+	int got = 0;
 	for (int calls = 0; now >= x->next_read && !x->eof && !x->err && calls < 16; calls++) {
 		ssize_t r = ebb_recv(s, x->fd, P.buf, x->chunk_r, 0, now);
 		if (r > 0) {
@@ -433,10 +434,9 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 			if (x->recvd > peer_sent)
 				fz_fail(H, "fd %d received %llu bytes, its peer wrote %llu", x->fd,
 					(unsigned long long)x->recvd, (unsigned long long)peer_sent);
+			got = 1;
 			if (!x->read_every)
 				calls = 0;
-			else if (calls == 15)
-				x->next_read = now + x->read_every;
 			continue;
 		}
 		if (r == 0)
@@ -445,6 +445,8 @@ static void pump(struct ebb_stack *s, struct side *x, uint64_t key_out, uint64_t
 			x->err = (int)-r;
 		break;
 	}
+	if (got && x->read_every)
+		x->next_read = now + x->read_every;
 	int written = x->sent == to_send;
 	if (x->err || (written && x->eof && x->mode != CLOSE_DONE) ||
 	    (written && x->mode == CLOSE_DONE && x->recvd == expect))
