@@ -44,7 +44,6 @@ check-sanitize: deps
 # run finds something new) unless FUZZ_AVOID is set to something else.
 FUZZ_BUILD ?= $(BUILD)-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_TIMEOUT ?= 30
 FUZZ_FLAGS ?=
 FUZZ_AVOID ?= $(shell sed -n 's|^[a-z]*/\([A-Za-z0-9_-]*\).*|\1|p' fuzz/regressions/KNOWN 2>/dev/null | paste -sd, -)
@@ -71,17 +70,23 @@ fuzz-stack: fuzz-build
 fuzz-pair: fuzz-build
 	$(call fuzz-run,pair,$(FUZZ_BUILD)/corpus/pair,$(FUZZ_SECONDS),-max_len=4096)
 
-# The smoke run of `make check`: each harness for FUZZ_SMOKE_SECONDS from
-# the seeds alone (what it finds is not kept), a fixed seed.
+# The smoke run of `make check`: each harness from the seeds alone for a
+# fixed number of inputs with a fixed seed (the same run every time, a
+# few seconds each); what it finds is not kept.
+FUZZ_SMOKE_RUNS_wire ?= 1000000
+FUZZ_SMOKE_RUNS_stack ?= 60000
+FUZZ_SMOKE_RUNS_pair ?= 6000
+
 fuzz-smoke: fuzz-build
 	@for h in $(FUZZ_HARNESSES); do \
+		case $$h in wire) runs=$(FUZZ_SMOKE_RUNS_wire);; stack) runs=$(FUZZ_SMOKE_RUNS_stack);; \
+			*) runs=$(FUZZ_SMOKE_RUNS_pair);; esac; \
 		rm -rf $(FUZZ_BUILD)/smoke/$$h; mkdir -p $(FUZZ_BUILD)/smoke/$$h $(FUZZ_BUILD)/artifacts/$$h; \
-		echo "fuzz smoke: $$h, $(FUZZ_SMOKE_SECONDS) s"; \
-		EBB_FUZZ_AVOID=$(FUZZ_AVOID) $(FUZZ_BUILD)/fuzz/fuzz_$$h -seed=1 -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+		EBB_FUZZ_AVOID=$(FUZZ_AVOID) $(FUZZ_BUILD)/fuzz/fuzz_$$h -seed=1 -runs=$$runs \
 			-timeout=$(FUZZ_TIMEOUT) -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$h/ \
 			$(FUZZ_BUILD)/smoke/$$h fuzz/corpus/$$h > $(FUZZ_BUILD)/smoke/$$h.log 2>&1 \
 			|| { tail -40 $(FUZZ_BUILD)/smoke/$$h.log; exit 1; }; \
-		grep -E '^#[0-9]+ +DONE' $(FUZZ_BUILD)/smoke/$$h.log; \
+		printf 'fuzz smoke %-5s ' $$h; grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/smoke/$$h.log; \
 	done
 
 # Benchmarks run from an optimised build of their own; not part of check.

@@ -658,6 +658,28 @@ static void read_side(struct side *x, uint8_t b, uint8_t c)
 }
 
 
+struct port_match {
+	uint16_t port;
+	int found;
+};
+
+static int port_cb(void *ctx, const struct ebb_conn_info *ci)
+{
+	struct port_match *m = ctx;
+	if (ci->state != EBB_TCP_LISTEN && ci->tuple.remote.port == m->port)
+		m->found = 1;
+	return m->found;
+}
+
+/* Does the server hold a connection (or TIME-WAIT record) from this
+ * client port? */
+static int server_has_port(uint16_t port)
+{
+	struct port_match m = {port, 0};
+	ebb_conn_foreach(P.ss, simnet_now(P.net), port_cb, &m);
+	return m.found;
+}
+
 static int side_outcome(const struct ebb_stack *s, const struct side *x)
 {
 	if (!x->closed)
@@ -766,8 +788,11 @@ int ebb_fuzz_pair(const uint8_t *data, size_t size)
 					(os >= EBB_END_TIMEOUT_RETRANS && os <= EBB_END_TIMEOUT_USER) ||
 					k->c.err == ETIMEDOUT || k->s.err == ETIMEDOUT;
 			/* A server that gave up on the handshake (SYN-ACK retries
-			 * spent) answers the client's next segment with a RST. */
-			int embryo_gone = !k->s.assigned && (oc == EBB_END_RST_RECEIVED || k->c.err == ECONNRESET);
+			 * spent, every ACK of the client lost) has nothing for the
+			 * client: its next segment earns a RST, and a client with
+			 * nothing to send waits for ever, as TCP without keepalive
+			 * does on a half-open connection. */
+			int embryo_gone = !k->s.assigned && !server_has_port(k->cport);
 			if (!timed_out && !embryo_gone) {
 				fz_dump_stack("client", P.cs);
 				fz_dump_stack("server", P.ss);
