@@ -364,6 +364,10 @@ static void app_close(struct ebb_stack *s, struct side *x, uint64_t now)
 		return;
 	x->outcome = ebb_outcome(s, x->fd);
 	x->conn_id = (uint64_t)ebb_conn_id(s, x->fd);
+	if (x->cork && fz_avoid("cork-blocks-fin")) {
+		int zero = 0;
+		ebb_setsockopt(s, x->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero, now);
+	}
 	if (ebb_close(s, x->fd, now) == -EINPROGRESS)
 		ebb_close(s, x->fd, now);
 	x->closed = 1;

@@ -115,7 +115,6 @@ static struct ctx {
 	unsigned lhead, lcount;
 	uint8_t pkt[EBB_IP_MAXPACKET + 64];
 	uint8_t buf[65536];
-	uint8_t in_output; /* inside the output callback */
 } C;
 
 static const uint32_t local_ips[2] = {LOCAL1, LOCAL2};
