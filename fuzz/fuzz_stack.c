@@ -432,6 +432,14 @@ static int pick_fd(struct fz_in *in)
 	return b % (C.cfg.max_connections + 2);
 }
 
+/* linger-then-listen: leave a handle whose close is lingering alone but
+ * for close() itself. */
+static int lingering(int fd)
+{
+	const struct tcb *t = ebb__fd_tcb(C.s, fd);
+	return t && t->lingering && fz_avoid("linger-then-listen");
+}
+
 static struct fdrec *rec_of(int fd)
 {
 	return fd >= 0 && fd < MAX_FD ? &C.rec[fd] : 0;
@@ -466,6 +474,8 @@ static void op_bind(struct fz_in *in)
 		port = 0;
 	struct sockaddr_in a;
 	sockaddr_of(&a, ips[b & 3], port);
+	if (lingering(fd))
+		return;
 	int r = ebb_bind(C.s, fd, (struct sockaddr *)&a, (b & 0x40) ? 8 : sizeof a, C.now);
 	fz_trace("bind %d %08x:%u -> %d", fd, ips[b & 3], port, r);
 }
@@ -474,6 +484,8 @@ static void op_listen(struct fz_in *in)
 {
 	int fd = pick_fd(in);
 	int backlog = (int8_t)fz_u8(in);
+	if (lingering(fd))
+		return;
 	int r = ebb_listen(C.s, fd, backlog, C.now);
 	fz_trace("listen %d %d -> %d", fd, backlog, r);
 }
@@ -504,6 +516,8 @@ static void op_connect(struct fz_in *in)
 		uint16_t port = (b & 0x20) ? local_ports[(b >> 2) & 3] : peer_ports[(b >> 2) & 7];
 		sockaddr_of(&a, ip, port);
 	}
+	if (lingering(fd))
+		return;
 	int r = ebb_connect(C.s, fd, (struct sockaddr *)&a, sizeof a, C.now);
 	fz_trace("connect %d -> %d", fd, r);
 }
@@ -603,6 +617,8 @@ static void op_shutdown(struct fz_in *in)
 {
 	int fd = pick_fd(in);
 	int how = (int)(fz_u8(in) % 5) - 1;
+	if (lingering(fd))
+		return;
 	if (how == SHUT_WR || how == SHUT_RDWR)
 		uncork_if_avoiding(fd);
 	int r = ebb_shutdown(C.s, fd, how, C.now);
