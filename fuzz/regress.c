@@ -201,12 +201,19 @@ int main(int argc, char **argv)
 			DIR *dp = opendir(d);
 			if (!dp)
 				continue;
-			char *names[4096];
-			int n = 0;
+			char **names = 0;
+			int n = 0, cap = 0;
 			struct dirent *e;
-			while ((e = readdir(dp)) && n < 4096) {
+			while ((e = readdir(dp))) {
 				if (e->d_name[0] == '.')
 					continue;
+				if (n == cap) {
+					cap = cap ? 2 * cap : 64;
+					char **nn = realloc(names, (size_t)cap * sizeof *names);
+					if (!nn)
+						break;
+					names = nn;
+				}
 				names[n++] = strdup(e->d_name);
 			}
 			closedir(dp);
@@ -238,6 +245,7 @@ int main(int argc, char **argv)
 				}
 				free(names[i]);
 			}
+			free(names);
 		}
 	}
 	printf("%d inputs replayed, %d failed, %d known failures\n", files, failed, xfail);
