@@ -217,7 +217,8 @@ int main(int argc, char **argv)
 				names[n++] = strdup(e->d_name);
 			}
 			closedir(dp);
-			qsort(names, (size_t)n, sizeof names[0], cmp_names);
+			if (n)
+				qsort(names, (size_t)n, sizeof names[0], cmp_names);
 			for (int i = 0; i < n; i++) {
 				char path[8192];
 				snprintf(path, sizeof path, "%s/%s", d, names[i]);
