@@ -214,7 +214,8 @@ static void send_cookie(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4
 }
 
 /* The ACK completing a cookie handshake: build the connection it
- * describes, established.  Returns 1 if it was a valid cookie. */
+ * describes, established.  Returns 1 if it was a valid cookie (handled),
+ * 0 if no cookie can be outstanding, -1 if the cookie did not check. */
 static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg)
 {
 	struct listener *lq = l->lsn;
@@ -227,7 +228,7 @@ static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *
 	uint32_t irs = seg->seq - 1, iss = seg->ack - 1;
 	if (!ebb__cookie_check(s, ip->dst, seg->dport, ip->src, seg->sport, irs, iss, &mss)) {
 		CTR(s, SyncookiesFailed);
-		return 0;
+		return -1;
 	}
 	if (lq->acc_count > (uint32_t)lq->backlog) {
 		CTR(s, ListenOverflows);
@@ -272,7 +273,17 @@ void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 
 	/* Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>, unless it
 	 * completes a SYN-cookie handshake. */
 	if (seg->flags & EBB_TH_ACK) {
-		if (!(seg->flags & EBB_TH_SYN) && cookie_ack(s, l, ip, seg))
+		int c = (seg->flags & EBB_TH_SYN) ? 0 : cookie_ack(s, l, ip, seg);
+		if (c > 0)
+			return;
+		/* While cookies are out, a segment with data whose cookie does
+		 * not check may be a cookie connection's later segment that
+		 * overtook its first (the cookie covers the peer's ISN, taken
+		 * from SEG.SEQ - 1, so only the first segment can complete the
+		 * handshake): drop it and let that one arrive, rather than
+		 * reset a legitimate connection as Linux does.  (Found by the
+		 * fuzzer: two connections, a SYN queue of one, reordering.) */
+		if (c < 0 && (seg->len || (seg->flags & EBB_TH_FIN)))
 			return;
 		ebb__send_rst_reply(s, ip->dst, ip->src, seg);
 		return;
