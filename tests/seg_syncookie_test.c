@@ -192,6 +192,52 @@ static void stale_cookie_refused(void)
 }
 
 /* Linux's default: cookies only once the SYN queue is full. */
+/* A SYN answered with a cookie (queue full), then a duplicate of it
+ * after room was made, which gets a real embryonic connection with
+ * another ISS: the peer's ACK of the cookie must still open the
+ * connection (Linux checks the cookie then too), not draw a RST that
+ * resets a peer already established (found by the fuzzer). */
+static void cookie_ack_after_duplicate_syn(void)
+{
+	struct seg_test t;
+	st_init(&t, small_queue);
+	st_listen(&t);
+	for (int p = 5001; p <= 5002; p++) {
+		t.remote_port = (uint16_t)p;
+		t.have_local_isn = 0;
+		st_in(&t, "0 < S 0:0(0) win 65535 <mss 1460>");
+		st_out(&t, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	}
+	t.remote_port = 5003;
+	t.have_local_isn = 0;
+	st_in(&t, "0 < S 0:0(0) win 65535 <mss 1460>");
+	st_out(&t, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	uint32_t cookie_isn = t.local_isn;
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_SyncookiesSent), 1);
+	/* Room again: 5001 resets its embryonic connection. */
+	t.remote_port = 5001;
+	st_in(&t, "+0 < R 1:1(0) win 0");
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 1);
+	/* 5003's SYN again: now an embryonic connection, another ISS. */
+	t.remote_port = 5003;
+	t.have_local_isn = 0;
+	st_in(&t, "+.1 < S 0:0(0) win 65535 <mss 1460>");
+	st_out(&t, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	CHECK(t.local_isn != cookie_isn);
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 2);
+	/* The peer answers the cookie. */
+	t.local_isn = cookie_isn;
+	st_in(&t, "+0 < . 1:1(0) ack 1 win 1000");
+	st_none(&t, "+.1");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_SyncookiesRecv), 1);
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_SYN_RECV), 1); /* 5002's only */
+	t.fd = ebb_accept(t.s, t.lfd, 0, 0, t.now);
+	REQUIRE(t.fd >= 0);
+	st_in(&t, "+0 < P. 1:11(10) ack 1 win 1000");
+	st_out(&t, "+0 > . 1:1(0) ack 11");
+	st_free(&t);
+}
+
 static void cookies_when_queue_full(void)
 {
 	struct seg_test t;
@@ -260,5 +306,5 @@ static void memory_budget(void)
 	st_free(&t);
 }
 
-TEST_MAIN(T(cookie_roundtrip_with_timestamps), T(cookie_reordered_data_not_reset), T(cookie_connection_works), T(cookie_without_timestamps_loses_options),
+TEST_MAIN(T(cookie_roundtrip_with_timestamps), T(cookie_ack_after_duplicate_syn), T(cookie_reordered_data_not_reset), T(cookie_connection_works), T(cookie_without_timestamps_loses_options),
 	  T(forged_cookie_refused), T(stale_cookie_refused), T(cookies_when_queue_full), T(memory_budget))

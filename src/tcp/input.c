@@ -574,6 +574,8 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 	if (t->state == EBB_TCP_SYN_RECV) {
 		if (!ebb_seq_gt(seg->ack, t->snd_una) || ebb_seq_gt(seg->ack, t->snd_max)) {
+			if (ebb__cookie_takeover(s, t, seg))
+				return;
 			/* RFC 9293: <SEQ=SEG.ACK><CTL=RST>. */
 			ebb__send_rst_reply(s, t->laddr, t->raddr, seg);
 			return;

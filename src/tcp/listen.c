@@ -264,6 +264,30 @@ static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *
 	return 1;
 }
 
+int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg *seg)
+{
+	/* An embryonic connection whose ACK does not fit may be the same
+	 * peer answering a cookie: its first SYN met a full queue and got a
+	 * cookie, a duplicate of that SYN found room later and made this
+	 * child with another ISS.  Linux's listener checks the cookie in
+	 * that case too; a RST here would reset a peer already
+	 * established (found by the fuzzer: pair/cookie-then-child). */
+	struct tcb *l = child->parent;
+	if (!child->passive || !l || l->state != EBB_TCP_LISTEN || !l->lsn->cookies_sent ||
+	    s->now - l->lsn->last_cookie > 128 * EBB_NSEC_PER_SEC || (seg->flags & EBB_TH_SYN))
+		return 0;
+	uint16_t mss;
+	if (!ebb__cookie_check(s, child->laddr, child->lport, child->raddr, child->rport, seg->seq - 1, seg->ack - 1,
+			       &mss))
+		return 0;
+	struct ebb_ip4 ip;
+	memset(&ip, 0, sizeof ip);
+	ip.src = child->raddr;
+	ip.dst = child->laddr;
+	ebb__tcb_done(s, child, EBB_END_CLOSED_EARLY); /* no handle: freed */
+	return cookie_ack(s, l, &ip, seg) > 0;
+}
+
 void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg,
 		       uint32_t tw_isn)
 {

@@ -549,6 +549,10 @@ void ebb__psh_acked(struct tcb *t);
 /* The application's close or shutdown(SHUT_WR): queue our FIN after the
  * data (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK). */
 void ebb__queue_fin(struct ebb_stack *s, struct tcb *t);
+/* listen.c: an embryonic child's unfitting ACK that is a valid SYN
+ * cookie of its listener: the child goes, the cookie connection is made
+ * and the segment processed.  1 if so (the child is gone). */
+int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg *seg);
 /* After an ACK: the RTO, or a tail loss probe where allowed. */
 void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
 void ebb__cc_rto(struct ebb_stack *s, struct tcb *t);
