@@ -6,10 +6,25 @@
  */
 #include "tcp.h"
 
-static void deliver(struct ebb_stack *s, size_t len)
+/* Hand the packet in s->pkt to the driver: `gso` is the segment size
+ * of a packet above the MSS (gso_max), 0 for one that fits. */
+static void deliver(struct ebb_stack *s, size_t len, uint32_t gso)
 {
 	CTR(s, IpOutRequests);
-	s->cfg.output(s->cfg.output_ctx, s->pkt, len);
+	if (!s->cfg.output_info) {
+		s->cfg.output(s->cfg.output_ctx, s->pkt, len);
+		return;
+	}
+	struct ebb_tx_info i;
+	memset(&i, 0, sizeof i);
+	i.gso_size = (uint16_t)gso;
+	i.hdr_len = (uint16_t)(EBB_IP4_HDR + (s->pkt[EBB_IP4_HDR + 12] >> 4) * 4);
+	if (s->cfg.csum_offload) {
+		i.csum_partial = 1;
+		i.csum_start = EBB_IP4_HDR;
+		i.csum_offset = EBB_TCP_CSUM_OFF;
+	}
+	s->cfg.output_info(s->cfg.output_ctx, s->pkt, len, &i);
 }
 
 static int wants_ws(const struct ebb_stack *s, const struct tcb *t)
@@ -125,17 +140,23 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 	o.flags = flags;
 	o.ttl = 64;
 	o.ip_id = s->ip_id++;
+	o.csum_partial = s->cfg.csum_offload;
 	o.wnd = window_field(s, t, (flags & EBB_TH_SYN) != 0);
 	size_t ol = write_opts(s, t, flags);
 	if (len)
 		ebb__ring_peek(&t->sndq, seq - t->snd_una, s->pkt + EBB_SEG_OPT_OFF + ol, len);
 	size_t n = ebb__seg_build(s->pkt, &o, ol, len);
 
-	CTR(s, OutSegs);
-	t->segs_out++;
+	/* A packet above the MSS (gso_max) leaves as that many segments:
+	 * counted as such, as Linux counts tcp_skb_pcount. */
+	uint32_t seg = ebb__payload_max(t);
+	uint32_t gso = len > seg ? seg : 0;
+	uint32_t nsegs = gso ? (len + seg - 1) / seg : 1;
+	s->ctr[EBB_CTR_OutSegs] += nsegs;
+	t->segs_out += nsegs;
 	t->last_snd = s->now;
 	if (len) {
-		t->data_segs_out++;
+		t->data_segs_out += nsegs;
 		t->bytes_sent += len;
 		t->last_data_snd = s->now;
 	}
@@ -150,7 +171,7 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 			ebb__timer_update(s, t);
 		}
 	}
-	deliver(s, n);
+	deliver(s, n, gso);
 }
 
 static int can_send_data(int st)
@@ -226,7 +247,8 @@ static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_
 	}
 	xmit(s, t, seq, flags, len);
 	if (retrans) {
-		CTR(s, RetransSegs);
+		uint32_t seg = ebb__payload_max(t);
+		s->ctr[EBB_CTR_RetransSegs] += len > seg ? (len + seg - 1) / seg : 1;
 		t->total_retrans++;
 		t->bytes_retrans += len;
 		/* Karn's rule: an ACK may now answer either copy. */
@@ -480,12 +502,13 @@ void ebb__send_raw(struct ebb_stack *s, struct ebb_seg_out *o, const struct ebb_
 {
 	o->ttl = 64;
 	o->ip_id = s->ip_id++;
+	o->csum_partial = s->cfg.csum_offload;
 	size_t ol = opt ? ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, opt, (o->flags & EBB_TH_SYN) != 0) : 0;
 	size_t n = ebb__seg_build(s->pkt, o, ol, 0);
 	CTR(s, OutSegs);
 	if (o->flags & EBB_TH_RST)
 		CTR(s, OutRsts);
-	deliver(s, n);
+	deliver(s, n, 0);
 }
 
 void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, const struct ebb_seg *seg)

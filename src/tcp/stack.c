@@ -65,7 +65,10 @@ void ebb_config_init(struct ebb_config *c)
 
 static int config_valid(const struct ebb_config *c)
 {
-	if (c->size < sizeof *c || !c->output)
+	if (c->size < sizeof *c || (!c->output && !c->output_info))
+		return 0;
+	/* A partial checksum must reach a driver that knows it is one. */
+	if (c->csum_offload > 1 || (c->csum_offload && !c->output_info))
 		return 0;
 	if (c->mtu < 68 + 40 || c->mtu > EBB_IP_MAXPACKET)
 		return 0;
@@ -202,8 +205,8 @@ void ebb__clock(struct ebb_stack *s, uint64_t now)
 }
 
 /* One IP datagram: as received, or as reassembled from fragments
- * (`whole`: it cannot be a fragment again). */
-static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, int whole)
+ * (`whole`: it cannot be a fragment again), with the driver's flags. */
+static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, int whole, unsigned flags)
 {
 	struct ebb_ip4 ip;
 	int r = ebb__ip4_parse(pkt, len, &ip);
@@ -253,12 +256,14 @@ static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, i
 		r = ebb__frag_input(s, pkt, &ip, &dgram, &dlen);
 		if (r <= 0)
 			return r;
-		r = input_datagram(s, dgram, dlen, 1);
+		/* Reassembled here: whatever the driver said of a fragment
+		 * says nothing of the datagram's checksum. */
+		r = input_datagram(s, dgram, dlen, 1, 0);
 		free(dgram);
 		return r;
 	}
 	struct ebb_seg seg;
-	r = ebb__tcp_parse(&ip, &seg);
+	r = ebb__tcp_parse_csum(&ip, &seg, !(flags & EBB_RX_CSUM_VALID));
 	if (r != EBB_WIRE_OK) {
 		CTR(s, InErrs);
 		if (r == EBB_WIRE_TCPCSUM)
@@ -279,13 +284,18 @@ static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, i
 	return 0;
 }
 
-int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+int ebb_stack_input_flags(struct ebb_stack *s, const uint8_t *pkt, size_t len, unsigned flags, uint64_t now)
 {
 	if (!s || (!pkt && len))
 		return -EINVAL;
 	set_now(s, now);
 	CTR(s, IpInReceives);
-	return input_datagram(s, pkt, len, 0);
+	return input_datagram(s, pkt, len, 0, flags);
+}
+
+int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	return ebb_stack_input_flags(s, pkt, len, 0, now);
 }
 
 /* The 4-tuple of an IPv4 TCP packet as the lookup will see it, read
@@ -315,6 +325,12 @@ struct ahead {
 
 void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens, size_t n,
 			   int *results, uint64_t now)
+{
+	ebb_stack_input_batch_flags(s, pkts, lens, 0, n, results, now);
+}
+
+void ebb_stack_input_batch_flags(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens,
+				 const unsigned *flags, size_t n, int *results, uint64_t now)
 {
 	enum { SLOT_AHEAD = 8, OWNER_AHEAD = 4, RING = 16 }; /* RING > SLOT_AHEAD: an entry outlives its use */
 	struct ahead q[RING];
@@ -351,7 +367,7 @@ void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, cons
 		s->hint.lport = e->lp;
 		s->hint.rport = e->rp;
 		s->hint.fp = e->fp;
-		int r = ebb_stack_input(s, pkts[k], lens[k], now);
+		int r = ebb_stack_input_flags(s, pkts[k], lens[k], flags ? flags[k] : 0, now);
 		s->hint.valid = 0;
 		if (results)
 			results[k] = r;
