@@ -22,7 +22,10 @@
 # Prints each program's report and their JSON lines (run.sh collects
 # them).  Settings: EBB_BENCH_T, EBB_BENCH_CONC, EBB_BENCH_TUN_BULK
 # (bytes, default 1 GiB), EBB_BENCH_TUN_BUF (ebb's SO_SNDBUF/SO_RCVBUF in
-# bulk, default 4194304), EBB_BENCH_TUN_ARGS (more tun_bench options).
+# bulk, default 4194304), EBB_BENCH_TUN_ARGS (more tun_bench options),
+# EBB_BENCH_TUN_CASES (default "lifecycle bulk": which to run),
+# EBB_BENCH_TUN_PERF=DIR (record a profile of each ebb process:
+# `perf record -e cpu-clock -g` into DIR/LABEL.data).
 set -u
 B=${1:?usage: tun.sh BUILD_DIR}/bench
 T=${EBB_BENCH_T:-5}
@@ -30,6 +33,18 @@ CONC=${EBB_BENCH_CONC:-64}
 BULK=${EBB_BENCH_TUN_BULK:-1073741824}
 EBUF=${EBB_BENCH_TUN_BUF:-4194304}
 TARGS=${EBB_BENCH_TUN_ARGS:-}
+PERFDIR=${EBB_BENCH_TUN_PERF:-}
+CASES=${EBB_BENCH_TUN_CASES:-lifecycle bulk}
+want() {
+	case " $CASES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+# ebb LABEL: the command prefix for ebb's process (perf when asked).
+ebb() {
+	if [ -n "$PERFDIR" ]; then
+		echo "perf record -q -e cpu-clock -g -o $PERFDIR/$1.data --"
+	fi
+}
 NCPU=$(nproc)
 SCORE=${EBB_BENCH_CORE:-$((NCPU - 1))}
 CCORE=$((SCORE > 0 ? SCORE - 1 : 0))
@@ -161,7 +176,7 @@ client() {
 echo "TUN: servers on core $SCORE, kernel clients on core $CCORE; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
-for o in client server; do
+want lifecycle && for o in client server; do
 	k=$([ $o = client ] && echo cf || echo sf)
 	echo "-- lifecycles, $o closes first: kernel clients -> ebb on TUN"
 	ns_new
@@ -169,7 +184,7 @@ for o in client server; do
 	client_sysctls "$H"
 	tun_dev "$H" || { echo "tun.sh: cannot make the TUN device"; exit 1; }
 	# shellcheck disable=SC2086
-	server ebb_$k "$H" "$SCORE" "$B/tun_bench" lifecycle -o $o -t $((T + 60)) -l tun_lc_${k}_ebb $TARGS &&
+	server ebb_$k "$H" "$SCORE" $(ebb tun_lc_$k) "$B/tun_bench" lifecycle -o $o -t $((T + 60)) -l tun_lc_${k}_ebb $TARGS &&
 		client "$H" "$B/kernel_lifecycle" -C 198.18.0.1 -o $o -t "$T" -c "$CONC" -l tun_lc_${k}_kc
 	finish ebb_$k
 	ns_end "$H"
@@ -191,43 +206,46 @@ for o in client server; do
 	echo
 done
 
-echo "-- bulk, kernel -> ebb on TUN"
-ns_new
-H=$NSH
-tun_dev "$H" || exit 1
-# shellcheck disable=SC2086
-server ebb_bulk "$H" "$SCORE" "$B/tun_bench" bulk-recv -s "$BULK" -b "$EBUF" -l tun_bulk_k2e_ebb $TARGS &&
-	client "$H" "$B/kernel_bulk" -C 198.18.0.1 -s "$BULK" -l tun_bulk_k2e_k
-finish ebb_bulk
-ns_end "$H"
-echo
+if want bulk; then
+	echo "-- bulk, kernel -> ebb on TUN"
+	ns_new
+	H=$NSH
+	tun_dev "$H" || exit 1
+	# shellcheck disable=SC2086
+	server ebb_bulk "$H" "$SCORE" $(ebb tun_bulk_k2e) "$B/tun_bench" bulk-recv -s "$BULK" -b "$EBUF" -l tun_bulk_k2e_ebb $TARGS &&
+		client "$H" "$B/kernel_bulk" -C 198.18.0.1 -s "$BULK" -l tun_bulk_k2e_k
+	finish ebb_bulk
+	ns_end "$H"
+	echo
 
-echo "-- bulk, ebb on TUN -> kernel"
-ns_new
-H=$NSH
-tun_dev "$H" || exit 1
-# Here the kernel listens and ebb connects: roles swapped, cores kept.
-CC=$CCORE
-CCORE=$SCORE
-# shellcheck disable=SC2086
-server kr1 "$H" "$CC" "$B/kernel_bulk" -L 198.18.0.2 -s "$BULK" -l tun_bulk_e2k_k &&
-	client "$H" "$B/tun_bench" bulk-send -s "$BULK" -b "$EBUF" -l tun_bulk_e2k_ebb $TARGS
-CCORE=$CC
-finish kr1
-ns_end "$H"
-echo
+	echo "-- bulk, ebb on TUN -> kernel"
+	ns_new
+	H=$NSH
+	tun_dev "$H" || exit 1
+	# Here the kernel listens and ebb connects: roles swapped, cores kept.
+	CC=$CCORE
+	CCORE=$SCORE
+	# shellcheck disable=SC2086
+	server kr1 "$H" "$CC" "$B/kernel_bulk" -L 198.18.0.2 -s "$BULK" -l tun_bulk_e2k_k &&
+		client "$H" $(ebb tun_bulk_e2k) "$B/tun_bench" bulk-send -s "$BULK" -b "$EBUF" -l tun_bulk_e2k_ebb $TARGS
+	CCORE=$CC
+	finish kr1
+	ns_end "$H"
+	echo
 
-echo "-- bulk, kernel -> kernel across veth"
-ns_new
-HC=$NSH
-ns_new
-HS=$NSH
-veth_pair "$HC" "$HS" || exit 1
-server kr2 "$HS" "$SCORE" "$B/kernel_bulk" -L 198.18.0.1 -s "$BULK" -l veth_bulk_kr &&
-	client "$HC" "$B/kernel_bulk" -C 198.18.0.1 -s "$BULK" -l veth_bulk_ks
-finish kr2
-ns_end "$HC"
-ns_end "$HS"
+	echo "-- bulk, kernel -> kernel across veth"
+	ns_new
+	HC=$NSH
+	ns_new
+	HS=$NSH
+	veth_pair "$HC" "$HS" || exit 1
+	server kr2 "$HS" "$SCORE" "$B/kernel_bulk" -L 198.18.0.1 -s "$BULK" -l veth_bulk_kr &&
+		client "$HC" "$B/kernel_bulk" -C 198.18.0.1 -s "$BULK" -l veth_bulk_ks
+	finish kr2
+	ns_end "$HC"
+	ns_end "$HS"
+fi
+
 # A failed case has said so above and left its figures out of the table;
 # the rest of `make bench` goes on.
 exit 0

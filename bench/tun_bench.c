@@ -31,7 +31,7 @@ static const char *prog = "tun_bench";
 struct tb_opts {
 	const char *dev;
 	uint32_t addr, kaddr; /* host order */
-	uint32_t sockbuf;     /* SO_SNDBUF/SO_RCVBUF for bulk; 0: ebb's defaults */
+	int offload;          /* IFF_VNET_HDR with checksum and TSO offload */
 	uint32_t batch;       /* packets read per wakeup (0: the loop's default) */
 };
 
@@ -59,6 +59,7 @@ static void usage(void)
 	       "              options as bulk_bench: -s BYTES, -t MAX_SECONDS, -b BUFFER, -l LABEL\n"
 	       "TUN options:\n"
 	       "  --dev NAME        the device, created in this namespace (default ebbb0)\n"
+	       "  --offload on|off  a virtio-net header with checksum and TSO offload (default on)\n"
 	       "  --batch N         packets read per wakeup (default 256)\n",
 	       prog);
 }
@@ -70,6 +71,7 @@ static int tun_opts(struct tb_opts *o, int argc, char **argv)
 	o->dev = "ebbb0";
 	o->addr = 0xC6120001u;  /* 198.18.0.1 */
 	o->kaddr = 0xC6120002u; /* 198.18.0.2 */
+	o->offload = 1;
 	int n = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -77,6 +79,11 @@ static int tun_opts(struct tb_opts *o, int argc, char **argv)
 			o->dev = bench_optval(prog, argc, argv, &i);
 			if (!*o->dev || strlen(o->dev) >= IFNAMSIZ)
 				bench_die(prog, "--dev: '%s' is not a device name (1 to 15 characters)", o->dev);
+		} else if (!strcmp(a, "--offload")) {
+			const char *v = bench_optval(prog, argc, argv, &i);
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				bench_die(prog, "--offload wants on or off, got '%s'", v);
+			o->offload = !strcmp(v, "on");
 		} else if (!strcmp(a, "--batch")) {
 			o->batch = (uint32_t)bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 1, 4096);
 		} else {
@@ -90,7 +97,7 @@ static void tb_start(struct tb *b)
 {
 	const struct tb_opts *o = &b->o;
 	int created = 0;
-	int fd = ebb_tun_open(o->dev, &created);
+	int fd = ebb_tun_open_flags(o->dev, o->offload ? EBB_TUN_OFFLOAD : 0, &created);
 	if (fd < 0)
 		bench_die(prog, "cannot open TUN device %s: %s", o->dev, ebb_tun_strerror(fd));
 	int r = ebb_tun_set_kernel_addr(o->dev, o->kaddr, 24);
@@ -130,9 +137,9 @@ static void print_device(struct tb *b, const char *label)
 {
 	const struct ebb_loop_stats *st = ebb_loop_stats(b->l);
 	double w = st->wakeups ? (double)st->wakeups : 1;
-	printf("  device              %s: in %llu packets (%.0f bytes each), out %llu packets (%.0f bytes each),\n"
+	printf("  device              %s%s: in %llu packets (%.0f bytes each), out %llu packets (%.0f bytes each),\n"
 	       "                      %.1f packets read a wakeup (most %llu), %llu write errors\n",
-	       b->o.dev,
+	       b->o.dev, ebb_loop_offload(b->l) ? " (offload: virtio-net header, checksums, TSO)" : "",
 	       (unsigned long long)st->pkts_in, st->pkts_in ? (double)st->bytes_in / (double)st->pkts_in : 0.0,
 	       (unsigned long long)st->pkts_out, st->pkts_out ? (double)st->bytes_out / (double)st->pkts_out : 0.0,
 	       (double)st->pkts_in / w, (unsigned long long)st->max_batch_in, (unsigned long long)st->write_errors);
@@ -141,6 +148,7 @@ static void print_device(struct tb *b, const char *label)
 	bench_json_num(&j, "pkts_in", (double)st->pkts_in);
 	bench_json_num(&j, "pkts_out", (double)st->pkts_out);
 	bench_json_num(&j, "pkts_per_wakeup", (double)st->pkts_in / w);
+	bench_json_num(&j, "offload", ebb_loop_offload(b->l));
 	bench_json_end(&j);
 }
 
