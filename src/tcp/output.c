@@ -6,15 +6,9 @@
  */
 #include "tcp.h"
 
-/* Hand the packet in s->pkt to the driver: `gso` is the segment size
- * of a packet above the MSS (gso_max), 0 for one that fits. */
-static void deliver(struct ebb_stack *s, size_t len, uint32_t gso)
+/* The driver that finishes packets (output_info): what it must do. */
+static __attribute__((noinline)) void deliver_info(struct ebb_stack *s, size_t len, uint32_t gso)
 {
-	CTR(s, IpOutRequests);
-	if (!s->cfg.output_info) {
-		s->cfg.output(s->cfg.output_ctx, s->pkt, len);
-		return;
-	}
 	struct ebb_tx_info i;
 	memset(&i, 0, sizeof i);
 	i.gso_size = (uint16_t)gso;
@@ -25,6 +19,18 @@ static void deliver(struct ebb_stack *s, size_t len, uint32_t gso)
 		i.csum_offset = EBB_TCP_CSUM_OFF;
 	}
 	s->cfg.output_info(s->cfg.output_ctx, s->pkt, len, &i);
+}
+
+/* Hand the packet in s->pkt to the driver: `gso` is the segment size
+ * of a packet above the MSS (gso_max), 0 for one that fits.  The plain
+ * callback stays the short path. */
+static void deliver(struct ebb_stack *s, size_t len, uint32_t gso)
+{
+	CTR(s, IpOutRequests);
+	if (s->cfg.output_info)
+		deliver_info(s, len, gso);
+	else
+		s->cfg.output(s->cfg.output_ctx, s->pkt, len);
 }
 
 static int wants_ws(const struct ebb_stack *s, const struct tcb *t)
@@ -149,9 +155,11 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 
 	/* A packet above the MSS (gso_max) leaves as that many segments:
 	 * counted as such, as Linux counts tcp_skb_pcount. */
-	uint32_t seg = ebb__payload_max(t);
-	uint32_t gso = len > seg ? seg : 0;
-	uint32_t nsegs = gso ? (len + seg - 1) / seg : 1;
+	uint32_t gso = 0, nsegs = 1;
+	if (s->cfg.gso_max && len > ebb__payload_max(t)) {
+		gso = ebb__payload_max(t);
+		nsegs = (len + gso - 1) / gso;
+	}
 	s->ctr[EBB_CTR_OutSegs] += nsegs;
 	t->segs_out += nsegs;
 	t->last_snd = s->now;
@@ -247,7 +255,7 @@ static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_
 	}
 	xmit(s, t, seq, flags, len);
 	if (retrans) {
-		uint32_t seg = ebb__payload_max(t);
+		uint32_t seg = s->cfg.gso_max ? ebb__payload_max(t) : UINT32_MAX;
 		s->ctr[EBB_CTR_RetransSegs] += len > seg ? (len + seg - 1) / seg : 1;
 		t->total_retrans++;
 		t->bytes_retrans += len;
