@@ -385,6 +385,16 @@ struct ebb_config {
 	 * trusts it (Linux's CHECKSUM_PARTIAL, as over loopback or veth).
 	 * Needs output_info. */
 	uint8_t csum_offload;
+	/* 0: every ACK input processing owes goes out at once, as Linux
+	 * sends it.  1: an ACK that need not be immediate (a quick ACK, the
+	 * ACK of every second full segment, of a FIN, the handshake's last
+	 * ACK) waits until ebb_stack_flush, which a driver calls after the
+	 * application's calls of a wakeup, so the reply, the next data or
+	 * our own FIN carries it; duplicate ACKs and the ACK of a filled hole
+	 * still go at once (RFC 5681 §4.2).  A driver that never flushes
+	 * loses nothing: ebb_stack_next_deadline is then due at once and the
+	 * next ebb_stack_advance with a later time sends them. */
+	uint8_t ack_coalesce;
 };
 
 /* Fill *cfg with the defaults above (secret zero: set one). */
@@ -424,6 +434,9 @@ EBB_API int ebb_stack_input_flags(struct ebb_stack *s, const uint8_t *pkt, size_
  * NULL: none). */
 EBB_API void ebb_stack_input_batch_flags(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens,
 					 const unsigned *flags, size_t n, int *results, uint64_t now);
+/* Send the ACKs ack_coalesce held back (call after the application's
+ * socket calls of a wakeup).  Harmless without ack_coalesce. */
+EBB_API void ebb_stack_flush(struct ebb_stack *s, uint64_t now);
 /* Run every timer due at `now`.  Calling early or twice is harmless. */
 EBB_API void ebb_stack_advance(struct ebb_stack *s, uint64_t now);
 /* The next absolute time ebb_stack_advance must be called, or

@@ -6,6 +6,8 @@
  */
 #include "tcp.h"
 
+#include <stdlib.h>
+
 /* The driver that finishes packets (output_info): what it must do. */
 static __attribute__((noinline)) void deliver_info(struct ebb_stack *s, size_t len, uint32_t gso)
 {
@@ -174,6 +176,7 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 		/* Any ACK we send settles what the delayed-ACK timer owed. */
 		t->last_ack_sent = t->rcv_nxt;
 		t->ack_now = 0;
+		t->ack_lazy = 0;
 		if (t->t_delack != UINT64_MAX) {
 			t->t_delack = UINT64_MAX;
 			ebb__timer_update(s, t);
@@ -356,6 +359,29 @@ uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int t
 	return v;
 }
 
+/* Hold t's lazy ACK until ebb_stack_flush.  0 if it cannot be held
+ * (no memory for the queue): then it goes now. */
+static int ack_later(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->ack_queued)
+		return 1;
+	if (s->ackq_n == s->ackq_cap) {
+		uint32_t cap = s->ackq_cap ? s->ackq_cap * 2 : 64;
+		struct ackq_ent *q = realloc(s->ackq, cap * sizeof *q);
+		if (!q)
+			return 0;
+		s->ackq = q;
+		s->ackq_cap = cap;
+	}
+	if (!s->ackq_n)
+		s->ackq_since = s->now;
+	s->ackq[s->ackq_n].idx = t->idx;
+	s->ackq[s->ackq_n].conn_id = t->conn_id;
+	s->ackq_n++;
+	t->ack_queued = 1;
+	return 1;
+}
+
 void ebb__output(struct ebb_stack *s, struct tcb *t)
 {
 	if (can_send_data(t->state) && t->sndq.buf) {
@@ -455,6 +481,26 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 	}
 	if (t->ack_now)
 		ebb__send_ack(s, t);
+	else if (t->ack_lazy && !(s->cfg.ack_coalesce && ack_later(s, t)))
+		ebb__send_ack(s, t);
+}
+
+void ebb__ack_flush(struct ebb_stack *s)
+{
+	uint32_t n = s->ackq_n;
+	s->ackq_n = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ackq_ent *e = &s->ackq[i];
+		struct tcb *t = e->idx < s->ntcbs_cap ? s->tcbs[e->idx] : 0;
+		if (!t || t->conn_id != e->conn_id)
+			continue; /* gone, or its slot reused */
+		t->ack_queued = 0;
+		/* Sent meanwhile (any segment with an ACK clears it), or the
+		 * connection ended: nothing owed. */
+		if (t->ack_lazy && ebb__synchronized(t->state) && t->state != EBB_TCP_TIME_WAIT)
+			ebb__send_ack(s, t);
+		t->ack_lazy = 0;
+	}
 }
 
 void ebb__send_tlp(struct ebb_stack *s, struct tcb *t)
@@ -577,8 +623,15 @@ void ebb__window_update(struct ebb_stack *s, struct tcb *t)
 	 * it has left of the last one. */
 	uint32_t left = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t now = ebb__rcv_window(s, t);
-	if (now > left && now >= 2 * left)
-		ebb__send_ack(s, t);
+	if (now > left && now >= 2 * left) {
+		/* With ack_coalesce the reply the application is about to
+		 * send carries the new window (after the first read the window
+		 * grows past the SYN's unscaled 65535: one packet a short
+		 * connection otherwise). */
+		t->ack_lazy = 1;
+		if (!(s->cfg.ack_coalesce && ack_later(s, t)))
+			ebb__send_ack(s, t);
+	}
 }
 
 int ebb__oow_ok(struct ebb_stack *s, uint64_t *last)

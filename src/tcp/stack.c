@@ -68,7 +68,7 @@ static int config_valid(const struct ebb_config *c)
 	if (c->size < sizeof *c || (!c->output && !c->output_info))
 		return 0;
 	/* A partial checksum must reach a driver that knows it is one. */
-	if (c->csum_offload > 1 || (c->csum_offload && !c->output_info))
+	if (c->csum_offload > 1 || (c->csum_offload && !c->output_info) || c->ack_coalesce > 1)
 		return 0;
 	if (c->mtu < 68 + 40 || c->mtu > EBB_IP_MAXPACKET)
 		return 0;
@@ -151,6 +151,7 @@ void ebb_stack_free(struct ebb_stack *s)
 	}
 	free(s->tcbs);
 	free(s->free_next);
+	free(s->ackq);
 	free(s->fds);
 	free(s->fd_used);
 	free(s->listeners);
@@ -374,11 +375,23 @@ void ebb_stack_input_batch_flags(struct ebb_stack *s, const uint8_t *const *pkts
 	}
 }
 
+void ebb_stack_flush(struct ebb_stack *s, uint64_t now)
+{
+	if (!s)
+		return;
+	set_now(s, now);
+	ebb__ack_flush(s);
+}
+
 void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
 {
 	if (!s)
 		return;
 	set_now(s, now);
+	/* Lazy ACKs from an earlier moment: the driver did not flush them
+	 * (ACKs from this very moment wait for the application's turn). */
+	if (s->ackq_n && s->now > s->ackq_since)
+		ebb__ack_flush(s);
 	ebb__run_timers(s);
 	ebb__tw_expire(s);
 	ebb__frag_expire(s);
@@ -388,7 +401,9 @@ uint64_t ebb_stack_next_deadline(const struct ebb_stack *s)
 {
 	if (!s)
 		return EBB_NO_DEADLINE;
-	return ebb_min_u64(ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s)), ebb__frag_deadline(s));
+	uint64_t d = ebb_min_u64(ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s)), ebb__frag_deadline(s));
+	/* Held ACKs are due as soon as time moves on (ebb_stack_advance). */
+	return s->ackq_n ? ebb_min_u64(d, s->ackq_since + 1) : d;
 }
 
 uint32_t ebb_state_count(const struct ebb_stack *s, int state)
