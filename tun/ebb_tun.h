@@ -154,8 +154,13 @@ uint64_t ebb_loop_deadline(const struct ebb_loop *l);
  * deleted).  After such an error the device is no longer read (timers
  * still run) and every later call returns the same error. */
 int ebb_loop_run_once(struct ebb_loop *l);
-/* Write queued packets and re-arm the timer: call after your own socket
- * calls (ebb_send, ebb_close, ...), which may queue packets. */
+/* Send the ACKs held for your replies, write queued packets and re-arm
+ * the timer: call after your own socket calls (ebb_send, ebb_close,
+ * ...) of each wakeup.  The loop runs the stack with ack_coalesce: an
+ * ACK the input owes (of a request, a FIN, a handshake) waits for this
+ * call, so that your reply, made between ebb_loop_run_once and here,
+ * carries it instead of a packet of its own.  (Without this call it goes
+ * a millisecond later.) */
 void ebb_loop_flush(struct ebb_loop *l);
 /* Sleep in epoll_wait until there is work, a watched fd is ready, or
  * max_ms passes (-1: no limit beyond the loop's own deadline), then

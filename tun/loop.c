@@ -326,9 +326,8 @@ uint64_t ebb_loop_deadline(const struct ebb_loop *l)
 	return d;
 }
 
-static void rearm(struct ebb_loop *l)
+static void rearm_at(struct ebb_loop *l, uint64_t d)
 {
-	uint64_t d = ebb_loop_deadline(l);
 	if (d >= l->armed)
 		return;
 	struct itimerspec its;
@@ -340,8 +339,16 @@ static void rearm(struct ebb_loop *l)
 		l->armed = d;
 }
 
+static void rearm(struct ebb_loop *l)
+{
+	rearm_at(l, ebb_loop_deadline(l));
+}
+
 void ebb_loop_flush(struct ebb_loop *l)
 {
+	/* The application has had its turn: the ACKs its replies did not
+	 * carry go now (ack_coalesce). */
+	ebb_stack_flush(l->s, ebb_loop_now());
 	out_flush_queue(l);
 	rearm(l);
 }
@@ -427,7 +434,14 @@ int ebb_loop_run_once(struct ebb_loop *l)
 		out_enqueue(l, p->data, p->len, &p->h);
 		free(p);
 	}
-	ebb_loop_flush(l);
+	out_flush_queue(l);
+	/* ACKs held for the application's replies make the engine due at
+	 * now + 1 ns; they are ebb_loop_flush's, after the application's
+	 * turn.  Arming the timer for them would wake the loop once more
+	 * for nothing; a millisecond later it backs up an application that
+	 * never flushes. */
+	uint64_t d = ebb_loop_deadline(l);
+	rearm_at(l, d <= now + 1 ? now + EBB_NSEC_PER_MSEC : d);
 	return err ? err : (int)n;
 }
 
@@ -533,6 +547,9 @@ int ebb_loop_new(const struct ebb_config *cfg, const struct ebb_loop_options *op
 		c.output = 0;
 		c.output_info = loop_output;
 		c.output_ctx = l;
+		/* The application runs between run_once and flush: its reply
+		 * carries the ACK of what it answers. */
+		c.ack_coalesce = 1;
 		if (l->vnet) {
 			/* Packets up to what one IPv4 packet holds; the engine
 			 * rounds down to whole segments. */
