@@ -4,7 +4,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-BENCH_TARGETS = tw_bench lifecycle_bench bulk_bench kernel_lifecycle kernel_bulk lwip_bench
+BENCH_TARGETS = tw_bench lifecycle_bench bulk_bench kernel_lifecycle kernel_bulk lwip_bench tun_bench
 
 .PHONY: all configure demo check check-sanitize deps install bench clean \
 	fuzz fuzz-build fuzz-smoke fuzz-wire fuzz-stack fuzz-pair

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 {
 	struct bulk_opts o;
 	struct bulk_stats st;
-	bulk_setup(&o, &st, prog, argc, argv, 1);
+	bulk_setup(&o, &st, prog, argc, argv, BULK_OPT_EBB);
 
 	struct ebb_config cfg;
 	ebb_config_init(&cfg);

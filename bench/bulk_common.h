@@ -10,10 +10,17 @@
 #ifndef EBB_BENCH_BULK_COMMON_H
 #define EBB_BENCH_BULK_COMMON_H
 
+#include <arpa/inet.h>
+
 #include "bench_util.h"
 
 #define BULK_PATTERN (1u << 20)
 #define BULK_CHUNK (128u << 10) /* bytes per send/recv call at most */
+
+/* bulk_setup's `extra`: options beyond the common ones. */
+#define BULK_OPT_EBB 1  /* -V: the virtual clock */
+#define BULK_OPT_ROLE 2 /* -C ADDR, -L ADDR: one end only (kernel_bulk) */
+enum bulk_role { BULK_BOTH, BULK_SEND_TO, BULK_LISTEN_ON };
 
 struct bulk_opts {
 	uint64_t bytes;    /* -s */
@@ -22,6 +29,8 @@ struct bulk_opts {
 	uint32_t buf;      /* -b: SO_SNDBUF/SO_RCVBUF, 0: the stack's default */
 	uint64_t vclock;   /* -V (ebb only): virtual clock step per loop, 0: real clock */
 	const char *label; /* -l */
+	int role;          /* enum bulk_role: -C ADDR sends to ADDR, -L ADDR receives on ADDR */
+	uint32_t addr;     /* that ADDR, host order (port 5001) */
 };
 
 struct bulk_stats {
@@ -74,8 +83,9 @@ static inline void bulk_check(struct bulk_stats *st, const uint8_t *p, size_t n,
 /* Parse the command line (--help prints usage), clear the counters and
  * make the pattern. */
 static inline void bulk_setup(struct bulk_opts *o, struct bulk_stats *st, const char *prog, int argc, char **argv,
-			      int ebb)
+			      int extra)
 {
+	int ebb = extra & BULK_OPT_EBB;
 	memset(st, 0, sizeof *st);
 	bulk_pattern_init();
 	o->bytes = 1ull << 30;
@@ -84,18 +94,24 @@ static inline void bulk_setup(struct bulk_opts *o, struct bulk_stats *st, const 
 	o->buf = 0;
 	o->vclock = 0;
 	o->label = "bulk";
+	o->role = BULK_BOTH;
+	o->addr = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: %s [-s BYTES] [-t MAX_SECONDS] [-m MTU] [-b BUFFER] [-l LABEL]%s\n"
+			printf("usage: %s [-s BYTES] [-t MAX_SECONDS] [-m MTU] [-b BUFFER] [-l LABEL]%s%s\n"
 			       "  -s  bytes to move (default 1073741824, 1 GiB)\n"
 			       "  -t  give up after this many seconds (default 120)\n"
 			       "  -m  MTU (default 1500: MSS 1460)\n"
 			       "  -b  SO_SNDBUF and SO_RCVBUF on both ends (default: the stack's own)\n"
 			       "  -l  prefix of the JSON keys (default bulk)\n"
-			       "%s",
-			       prog, ebb ? " [-V NS]" : "",
-			       ebb ? "  -V  virtual clock: time advances NS per loop (repeatable runs, e.g. callgrind)\n" : "");
+			       "%s%s",
+			       prog, ebb ? " [-V NS]" : "", extra & BULK_OPT_ROLE ? " [-C ADDR | -L ADDR]" : "",
+			       ebb ? "  -V  virtual clock: time advances NS per loop (repeatable runs, e.g. callgrind)\n" : "",
+			       extra & BULK_OPT_ROLE
+				       ? "  -C  only the sender: connect to ADDR port 5001 (another process receives)\n"
+					 "  -L  only the receiver: listen on ADDR port 5001, take one connection\n"
+				       : "");
 			exit(0);
 		} else if (!strcmp(a, "-s")) {
 			o->bytes = bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 1, 1ull << 40);
@@ -107,6 +123,15 @@ static inline void bulk_setup(struct bulk_opts *o, struct bulk_stats *st, const 
 			o->buf = (uint32_t)bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 4096, 1u << 28);
 		} else if (!strcmp(a, "-l")) {
 			o->label = bench_optval(prog, argc, argv, &i);
+		} else if ((extra & BULK_OPT_ROLE) && (!strcmp(a, "-C") || !strcmp(a, "-L"))) {
+			const char *v = bench_optval(prog, argc, argv, &i);
+			struct in_addr ia;
+			if (o->role != BULK_BOTH)
+				bench_die(prog, "-C and -L exclude each other");
+			if (inet_pton(AF_INET, v, &ia) != 1)
+				bench_die(prog, "%s wants an IPv4 address, got '%s'", a, v);
+			o->role = a[1] == 'C' ? BULK_SEND_TO : BULK_LISTEN_ON;
+			o->addr = ntohl(ia.s_addr);
 		} else if (ebb && !strcmp(a, "-V")) {
 			o->vclock = bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 1, 1000000000);
 		} else {

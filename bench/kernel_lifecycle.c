@@ -11,6 +11,11 @@
  * A connect() that finds no free port (EADDRNOTAVAIL) is counted and the
  * slot tries again 1 ms later, as a client with a back-off would.  Prints
  * a summary and one JSON line (bench_util.h).
+ *
+ * With -C ADDR it runs only the clients, against a server at ADDR in
+ * another process (ebb on a TUN device, or this program with -S across a
+ * veth pair); with -S ADDR only the server.  The TUN benchmark
+ * (bench/run.sh) uses both.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -176,7 +181,9 @@ int main(int argc, char **argv)
 {
 	static struct kbench b;
 	struct lc_run *r = &b.r;
-	lc_parse(&r->o, prog, argc, argv, 0);
+	lc_parse(&r->o, prog, argc, argv, LC_OPT_ROLE);
+	if (r->o.role == LC_SERVER_ONLY)
+		r->o.conc = 0; /* the clients are another process's */
 
 	/* Two descriptors a connection in flight, plus the listeners. */
 	struct rlimit rl;
@@ -193,7 +200,14 @@ int main(int argc, char **argv)
 		bench_die(prog, "epoll_create1: %s", strerror(errno));
 	struct lc_io io = {io_connect, io_send, io_recv, io_close, &b};
 	lc_init(r, &io, 2 * r->o.conc + r->o.ports + 64);
-	listen_all(&b);
+	if (r->o.role != LC_CLIENT_ONLY)
+		listen_all(&b);
+	if (r->o.role == LC_SERVER_ONLY) {
+		/* bench/run.sh starts the clients once this line is out. */
+		struct in_addr ia = {htonl(r->o.server_ip)};
+		printf("listening on %s:%u\n", inet_ntoa(ia), r->o.port);
+		fflush(stdout);
+	}
 	r->st.tw_reuse = sysctl_int("/proc/sys/net/ipv4/tcp_tw_reuse");
 	r->st.tw_reuse_delay_ms = sysctl_int("/proc/sys/net/ipv4/tcp_tw_reuse_delay");
 	double tw0 = tcpext("TW"), re0 = tcpext("TWRecycled"), of0 = tcpext("TCPTimeWaitOverflow");
@@ -207,6 +221,8 @@ int main(int argc, char **argv)
 		uint64_t wake = r->st.t0 + r->o.duration, retry = lc_next_retry(r);
 		if (retry < wake)
 			wake = retry;
+		if (r->o.role == LC_SERVER_ONLY && r->st.lifecycles && r->st.last_done + r->o.idle < wake)
+			wake = r->st.last_done + r->o.idle;
 		int tmo = wake <= r->now ? 0 : (int)((wake - r->now) / 1000000 + 1);
 		int n = epoll_wait(b.ep, evs, 256, tmo);
 		if (n < 0 && errno != EINTR)

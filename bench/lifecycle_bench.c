@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 {
 	static struct ebench b;
 	struct lc_run *r = &b.r;
-	lc_parse(&r->o, prog, argc, argv, 1);
+	lc_parse(&r->o, prog, argc, argv, LC_OPT_EBB);
 	setup(&b);
 
 	uint64_t wall0 = bench_now();

@@ -6,6 +6,9 @@
  */
 #include "lifecycle_common.h"
 
+#include <arpa/inet.h>
+#include <sys/resource.h>
+
 static const uint8_t *message(uint8_t byte)
 {
 	static uint8_t req[LC_MSG], resp[LC_MSG];
@@ -24,10 +27,11 @@ static int check(const uint8_t *m, uint8_t byte)
 	return 1;
 }
 
-static void lc_usage(const char *prog, int ebb)
+static void lc_usage(const char *prog, int extra)
 {
+	int ebb = extra & LC_OPT_EBB;
 	printf("usage: %s [-c CONC] [-t SECONDS] [-o client|server] [-p SERVER_PORTS] [-n MAX_LIFECYCLES]\n"
-	       "       [-l LABEL]%s\n"
+	       "       [-l LABEL]%s%s\n"
 	       "  -c  connections in flight (default 64)\n"
 	       "  -t  wall-clock seconds to run (default 5, at most %d)\n"
 	       "  -o  which end closes first (default client)\n"
@@ -36,7 +40,11 @@ static void lc_usage(const char *prog, int ebb)
 	       "      address:port, at most 28232 4-tuples)\n"
 	       "  -n  stop after this many lifecycles (default 1e12)\n"
 	       "  -l  prefix of the JSON keys (default lc)\n",
-	       prog, ebb ? " [-d MS] [-V NS]" : "", LC_MAX_SECS);
+	       prog, ebb ? " [-d MS] [-V NS]" : "", extra & LC_OPT_ROLE ? " [-C ADDR | -S ADDR]" : "", LC_MAX_SECS);
+	if (extra & LC_OPT_ROLE)
+		printf("  -C  only the clients, connecting to the server at ADDR (another process)\n"
+		       "  -S  only the server, listening on ADDR; the clock starts with the first\n"
+		       "      connection and the run ends 1 s after the last lifecycle (or at -t)\n");
 	if (ebb)
 		printf("  -d  tw_reuse_delay in ms (default 1000, as Linux's tcp_tw_reuse_delay;\n"
 		       "      the kernel reference reads its sysctl instead)\n"
@@ -44,8 +52,17 @@ static void lc_usage(const char *prog, int ebb)
 		       "      clock (repeatable runs, e.g. under callgrind)\n");
 }
 
-void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int ebb)
+static uint32_t parse_ip(const char *prog, const char *opt, const char *v)
 {
+	struct in_addr a;
+	if (inet_pton(AF_INET, v, &a) != 1)
+		bench_die(prog, "%s wants an IPv4 address, got '%s'", opt, v);
+	return ntohl(a.s_addr);
+}
+
+void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int extra)
+{
+	int ebb = extra & LC_OPT_EBB;
 	o->conc = 64;
 	o->duration = 5 * 1000000000ull;
 	o->max_n = 1000000000000ull;
@@ -57,10 +74,12 @@ void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int eb
 	o->vclock = 0;
 	o->reuse_delay_ms = 1000;
 	o->label = "lc";
+	o->role = LC_BOTH;
+	o->idle = 1000000000ull;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			lc_usage(prog, ebb);
+			lc_usage(prog, extra);
 			exit(0);
 		} else if (!strcmp(a, "-c")) {
 			o->conc = (uint32_t)bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 1, 100000);
@@ -80,6 +99,11 @@ void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int eb
 				o->order = LC_SERVER_FIRST;
 			else
 				bench_die(prog, "-o wants client or server, got '%s'", v);
+		} else if ((extra & LC_OPT_ROLE) && (!strcmp(a, "-C") || !strcmp(a, "-S"))) {
+			if (o->role != LC_BOTH)
+				bench_die(prog, "-C and -S exclude each other");
+			o->role = a[1] == 'C' ? LC_CLIENT_ONLY : LC_SERVER_ONLY;
+			o->server_ip = parse_ip(prog, a, bench_optval(prog, argc, argv, &i));
 		} else if (ebb && !strcmp(a, "-d")) {
 			o->reuse_delay_ms = (uint32_t)bench_arg_u64(prog, a, bench_optval(prog, argc, argv, &i), 1, 1000000);
 		} else if (ebb && !strcmp(a, "-V")) {
@@ -110,21 +134,38 @@ void lc_free(struct lc_run *r)
 	free(r->active);
 }
 
+static void rusage_ns(uint64_t *user, uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000ull;
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
+}
+
 void lc_begin(struct lc_run *r, uint64_t now)
 {
 	r->now = now;
 	r->st.t0 = now;
 	r->st.cpu0 = bench_cpu();
+	rusage_ns(&r->ru0_user, &r->ru0_sys);
 }
 
 void lc_end(struct lc_run *r, uint64_t now)
 {
-	r->st.t1 = now;
+	/* A server-only run ends idle: its window closes at the last
+	 * lifecycle (the idle second after it costs no CPU). */
+	r->st.t1 = r->o.role == LC_SERVER_ONLY && r->st.lifecycles ? r->st.last_done : now;
 	r->st.cpu1 = bench_cpu();
+	uint64_t u, s;
+	rusage_ns(&u, &s);
+	r->st.cpu_user = (double)(u - r->ru0_user);
+	r->st.cpu_sys = (double)(s - r->ru0_sys);
 }
 
 int lc_should_stop(const struct lc_run *r)
 {
+	if (r->o.role == LC_SERVER_ONLY && r->st.lifecycles && r->now - r->st.last_done >= r->o.idle)
+		return 1;
 	return r->now - r->st.t0 >= r->o.duration || r->st.lifecycles >= r->o.max_n;
 }
 
@@ -133,6 +174,7 @@ static void done(struct lc_run *r)
 {
 	struct lc_stats *st = &r->st;
 	st->lifecycles++;
+	st->last_done = r->now;
 	uint64_t sec = (r->now - st->t0) / 1000000000ull;
 	st->per_sec[sec > LC_MAX_SECS ? LC_MAX_SECS + 1 : sec]++;
 }
@@ -166,7 +208,7 @@ static void client_close(struct lc_run *r, uint32_t i, int error)
 	c->retry_at = 0;
 	if (error)
 		r->st.errors++;
-	else if (r->o.order == LC_SERVER_FIRST)
+	else if (r->o.role == LC_CLIENT_ONLY || (r->o.role == LC_BOTH && r->o.order == LC_SERVER_FIRST))
 		done(r);
 }
 
@@ -233,12 +275,18 @@ static void server_close(struct lc_run *r, int fd, int error)
 	r->sv[last].pos = c->pos;
 	if (error)
 		r->st.errors++;
-	else if (r->o.order == LC_CLIENT_FIRST)
+	else if (r->o.role == LC_SERVER_ONLY || (r->o.role == LC_BOTH && r->o.order == LC_CLIENT_FIRST))
 		done(r);
 }
 
 void lc_server_add(struct lc_run *r, int fd)
 {
+	if (r->o.role == LC_SERVER_ONLY && !r->started) {
+		/* A server alone waits for its clients: its clock starts
+		 * with the first of them. */
+		r->started = 1;
+		lc_begin(r, r->now);
+	}
 	if ((uint32_t)fd >= r->sv_cap) {
 		uint32_t cap = r->sv_cap * 2;
 		while (cap <= (uint32_t)fd)
@@ -330,12 +378,15 @@ void lc_report(const struct lc_run *r, const char *who)
 			min_sec = st->per_sec[s];
 	if (min_sec == UINT32_MAX)
 		min_sec = 0;
-	printf("%s lifecycles, %s closes first: %u in flight, %u server port%s, tw_reuse %d, tw_reuse_delay %d ms, %.1f s\n",
-	       who, o->order == LC_CLIENT_FIRST ? "client" : "server", o->conc, o->ports, o->ports == 1 ? "" : "s",
-	       st->tw_reuse, st->tw_reuse_delay_ms, secs);
-	printf("  lifecycles          %llu  (%.0f/s, %.0f ns each, CPU %.0f ns each)\n",
+	static const char *const roles[] = {"", " (the clients only: counted at their close)",
+					    " (the server only: counted at its close)"};
+	printf("%s lifecycles%s, %s closes first: %u in flight, %u server port%s, tw_reuse %d, tw_reuse_delay %d ms, "
+	       "%.1f s\n",
+	       who, roles[o->role], o->order == LC_CLIENT_FIRST ? "client" : "server", o->conc, o->ports,
+	       o->ports == 1 ? "" : "s", st->tw_reuse, st->tw_reuse_delay_ms, secs);
+	printf("  lifecycles          %llu  (%.0f/s, %.0f ns each, CPU %.0f ns each: user %.0f, system %.0f)\n",
 	       (unsigned long long)st->lifecycles, rate, (double)(st->t1 - st->t0) / n,
-	       (double)(st->cpu1 - st->cpu0) / n);
+	       (double)(st->cpu1 - st->cpu0) / n, st->cpu_user / n, st->cpu_sys / n);
 	if (whole)
 		printf("  slowest second      %u lifecycles\n", min_sec);
 	printf("  EADDRNOTAVAIL       %llu  (of %llu connects)\n", (unsigned long long)st->eaddrnotavail,
@@ -351,6 +402,8 @@ void lc_report(const struct lc_run *r, const char *who)
 	bench_json_num(&j, "rate", rate);
 	bench_json_num(&j, "ns", (double)(st->t1 - st->t0) / n);
 	bench_json_num(&j, "cpu_ns", (double)(st->cpu1 - st->cpu0) / n);
+	bench_json_num(&j, "cpu_user_ns", st->cpu_user / n);
+	bench_json_num(&j, "cpu_sys_ns", st->cpu_sys / n);
 	bench_json_num(&j, "lifecycles", (double)st->lifecycles);
 	bench_json_num(&j, "secs", secs);
 	bench_json_num(&j, "min_sec", whole ? (double)min_sec : -1);

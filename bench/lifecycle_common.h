@@ -21,6 +21,17 @@
 #define LC_MAX_SECS 3600
 
 enum lc_order { LC_CLIENT_FIRST, LC_SERVER_FIRST };
+/* Which ends this process runs: both (one process, one stack or one
+ * kernel), or only the client or only the server of a pair of processes
+ * (the TUN and veth benchmarks: the ends in different processes).  A
+ * lifecycle counts where it can be seen to end: in the one-process
+ * run when the second end closes, in a one-ended run when this end
+ * closes (the client's close after the response or after the server's
+ * FIN; the server's after the request or after the client's FIN). */
+enum lc_role { LC_BOTH, LC_CLIENT_ONLY, LC_SERVER_ONLY };
+/* lc_parse's `extra`: the options beyond the common ones a program takes. */
+#define LC_OPT_EBB 1  /* -d, -V: ebb's tw_reuse_delay, the virtual clock */
+#define LC_OPT_ROLE 2 /* -C ADDR, -S ADDR: one end only (kernel_lifecycle) */
 enum lc_state { LC_IDLE = 0, LC_CONNECTING, LC_WAIT_REQ, LC_WAIT_RESP, LC_WAIT_EOF };
 
 struct lc_opts {
@@ -34,11 +45,15 @@ struct lc_opts {
 	uint64_t vclock;    /* -V ns: virtual clock step per loop (ebb only; 0: real clock) */
 	uint32_t reuse_delay_ms; /* -d: ebb's tw_reuse_delay (the kernel's is its sysctl) */
 	const char *label;  /* -l: JSON key prefix */
+	int role;           /* enum lc_role: -C ADDR (client only), -S ADDR (server only) */
+	uint64_t idle;      /* server only: stop this long after the last lifecycle (ns) */
 };
 
 struct lc_stats {
 	uint64_t lifecycles, connects, eaddrnotavail, errors, bad_data;
 	uint64_t t0, t1, cpu0, cpu1;
+	uint64_t last_done; /* when the last lifecycle ended */
+	double cpu_user, cpu_sys; /* of the run, ns (getrusage; -1 unknown) */
 	uint32_t per_sec[LC_MAX_SECS + 2];
 	/* Counters from the stack, filled by the program (-1: unknown). */
 	double tw_reused, tw_entered, tw_overflow, tw_held;
@@ -81,10 +96,13 @@ struct lc_run {
 	uint32_t nactive;
 	uint32_t next_port;
 	uint64_t now; /* the programs set it before each round of calls */
+	int started;  /* server only: the first connection arrived (the clock starts then) */
+	uint64_t ru0_user, ru0_sys;
 };
 
-/* Parse the command line (ebb: also -d and -V); prints usage on --help. */
-void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int ebb);
+/* Parse the command line (the common options and those `extra` names,
+ * LC_OPT_*); prints usage on --help. */
+void lc_parse(struct lc_opts *o, const char *prog, int argc, char **argv, int extra);
 /* Allocate for o->conc clients and `handles` server handles (grown as
  * needed); exit(2) on failure. */
 void lc_init(struct lc_run *r, const struct lc_io *io, uint32_t handles);

@@ -13,6 +13,8 @@
 #   EBB_BENCH_CONC=64     connections in flight
 #   EBB_BENCH_CORE=N      the core everything runs on (default the last)
 #   EBB_BENCH_CALLGRIND=0 skip the instruction counts
+#   EBB_BENCH_TUN=0       skip ebb on a TUN device against the kernel
+#                         (bench/tun.sh lists its own settings)
 set -eu
 BUILD=${1:?usage: run.sh BUILD_DIR}
 B=$BUILD/bench
@@ -92,6 +94,16 @@ fi
 echo "== Bulk transfer, MTU 1500"
 run $PIN "$B/bulk_bench" -s "$BULK" -l bulk_ebb
 run knet "ip link set lo mtu 1500" "$B/kernel_bulk" -s "$BULK" -l bulk_linux
+
+# ebb on a TUN device against kernel programs, and the kernel against
+# itself across a veth pair, in the same run (bench/tun.sh; root).
+if [ "${EBB_BENCH_TUN:-1}" = 1 ]; then
+	echo "== ebb on a TUN device against the kernel; the kernel across a veth pair"
+	run sh "$DIR/tun.sh" "$BUILD"
+else
+	echo "SKIP TUN benchmarks (EBB_BENCH_TUN=0)"
+	echo
+fi
 
 # ebb against lwIP (Debian's liblwip-dev); LWIP_BENCH_ARGS passes options
 # (lwip_bench --help).
@@ -186,10 +198,24 @@ END {
 	}
 	row("bulk", "bulk, one connection, MTU 1500", num("bulk_ebb_gbps"), num("bulk_linux_gbps"), "Gbit/s", 1, 2, " (>= 2x)")
 	row("bulk_cpu", "  CPU per byte", num("bulk_ebb_cpu_ns_per_byte"), num("bulk_linux_cpu_ns_per_byte"), "ns/B", 0, 0, "")
+	if (has("tun_lc_cf_kc_rate") || has("veth_lc_cf_kc_rate")) {
+		printf "\n%-46s %10s %10s %-7s %7s\n", "kernel clients against ebb on TUN (Linux: veth)", "ebb/TUN", "Linux/veth", "unit", "ratio"
+		row("tun_lc_cf", "lifecycles, client closes first", num("tun_lc_cf_kc_rate"), num("veth_lc_cf_kc_rate"), "/s", 1, 0, "")
+		row("tun_lc_cf_cpu", "  CPU per lifecycle, server process", num("tun_lc_cf_ebb_cpu_ns"), num("veth_lc_cf_ks_cpu_ns"), "ns", 0, 0, "")
+		row("", "    of which in the kernel (system time)", num("tun_lc_cf_ebb_cpu_sys_ns"), num("veth_lc_cf_ks_cpu_sys_ns"), "ns", -1, 0, "")
+		row("tun_lc_sf", "lifecycles, server closes first", num("tun_lc_sf_kc_rate"), num("veth_lc_sf_kc_rate"), "/s", 1, 0, "")
+		row("tun_lc_sf_cpu", "  CPU per lifecycle, server process", num("tun_lc_sf_ebb_cpu_ns"), num("veth_lc_sf_ks_cpu_ns"), "ns", 0, 0, "")
+		row("", "    of which in the kernel (system time)", num("tun_lc_sf_ebb_cpu_sys_ns"), num("veth_lc_sf_ks_cpu_sys_ns"), "ns", -1, 0, "")
+		row("tun_bulk_k2e", "bulk kernel -> ebb (Linux: -> kernel)", num("tun_bulk_k2e_ebb_gbps"), num("veth_bulk_kr_gbps"), "Gbit/s", 1, 0, "")
+		row("tun_bulk_k2e_cpu", "  CPU per byte, receiver", num("tun_bulk_k2e_ebb_cpu_ns_per_byte"), num("veth_bulk_kr_cpu_ns_per_byte"), "ns/B", 0, 0, "")
+		row("tun_bulk_e2k", "bulk ebb -> kernel (Linux: kernel ->)", num("tun_bulk_e2k_k_gbps"), num("veth_bulk_kr_gbps"), "Gbit/s", 1, 0, "")
+		row("tun_bulk_e2k_cpu", "  CPU per byte, sender", num("tun_bulk_e2k_ebb_cpu_ns_per_byte"), num("veth_bulk_ks_cpu_ns_per_byte"), "ns/B", 0, 0, "")
+		print ""
+	}
 	row("tw_record", "TIME_WAIT record", num("tw_record_bytes"), num("linux_tw_sock_bytes"), "bytes", 0, 0, "  (ebb <= 32; Linux: tw_sock_TCP slab object)")
 	row("", "  allocated per record, index included", num("tw_bytes_per_record"), -1, "bytes", 0, 0, "  (<= 48)")
 	row("", "  lookup at 1M records, hit / miss", num("tw_lookup_hit_ns"), num("tw_lookup_miss_ns"), "ns", -1, 0, "  (hit <= 150; the second column is the miss)")
-	row("", "  batched (prefetched) lookup, hit / miss", num("tw_lookup_hit_batched_ns"), num("tw_lookup_miss_batched_ns"), "ns", -1, 0, "  (ebb_stack_input_batch's lookups)")
+	row("", "  batched (prefetched) lookup, hit / miss", num("tw_lookup_hit_batched_ns"), num("tw_lookup_miss_batched_ns"), "ns", -1, 0, "  (as ebb_stack_input_batch looks up)")
 	if (has("lwip_lc_lwip_lwip_cf_cpu_ns")) {
 		printf "\n%-46s %10s %10s %-7s %7s\n", "against lwIP (CPU time)", "ebb-ebb", "lwIP-lwIP", "unit", "ratio"
 		row("lwip_lc_cf", "  CPU per lifecycle, client first", num("lwip_lc_ebb_ebb_cf_cpu_ns"), num("lwip_lc_lwip_lwip_cf_cpu_ns"), "ns", 0, 0, "")

@@ -36,6 +36,9 @@ const char tunapp_usage[] =
 	"  --sockbuf BYTES       SO_SNDBUF and SO_RCVBUF\n"
 	"  --msl SEC             TIME_WAIT lasts 2*MSL (default 30: 60 s, as Linux)\n"
 	"  --no-timestamps, --no-sack, --no-wscale   leave out these TCP options\n"
+	"  --no-offload          plain packets on the device: without it ebb takes and sends\n"
+	"                        packets of up to 64 KB with checksum offload (a virtio-net\n"
+	"                        header, TSO), as the kernel does over veth; off with --impair\n"
 	"  --impair SPEC         loss/delay/reorder inside ebb's driver, e.g.\n"
 	"                        loss=2%,delay=10ms,reorder=25%,dir=both (for kernels without netem)\n"
 	"  --counters            the engine's non-zero counters (nstat names) in the final report\n"
@@ -192,6 +195,8 @@ int tunapp_option(struct tunapp_opts *o, const char *cmd, int argc, char **argv,
 		o->no_sack = 1;
 	else if (!strcmp(a, "--no-wscale"))
 		o->no_wscale = 1;
+	else if (!strcmp(a, "--no-offload"))
+		o->no_offload = 1;
 	else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
 		o->quiet = 1;
 	else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
@@ -322,7 +327,13 @@ int tunapp_start(struct tunapp *a, const char *cmd, const struct tunapp_opts *o)
 	setvbuf(stdout, 0, _IOLBF, 0);
 
 	int created = 0;
-	int fd = ebb_tun_open(o->dev, &created);
+	/* Offload unless told not to, or impairing: --impair drops and
+	 * delays packets as a wire would carry them, not 64 KB at a time.
+	 * A kernel without TUNSETOFFLOAD (EINVAL) gets plain packets. */
+	int off = !o->no_offload && !(o->impair.dir && (o->impair.loss > 0 || o->impair.delay));
+	int fd = off ? ebb_tun_open_flags(o->dev, EBB_TUN_OFFLOAD, &created) : -EINVAL;
+	if (fd == -EINVAL)
+		fd = ebb_tun_open(o->dev, &created);
 	if (fd < 0) {
 		tool_error(cmd, "cannot open TUN device %s: %s", o->dev, ebb_tun_strerror(fd));
 		return 1;
@@ -412,7 +423,7 @@ int tunapp_start(struct tunapp *a, const char *cmd, const struct tunapp_opts *o)
 		fprintf(a->out, "%s: device %s%s, ebb at %s", cmd, o->dev, created ? " (created)" : "", e);
 		if (kernel)
 			fprintf(a->out, ", kernel side %s/%d", k, o->kernel_prefix);
-		fprintf(a->out, ", mtu %u", cfg.mtu);
+		fprintf(a->out, ", mtu %u%s", cfg.mtu, ebb_loop_offload(a->loop) ? ", offload" : "");
 		if (o->impair.dir && (o->impair.loss > 0 || o->impair.delay))
 			fprintf(a->out, ", impaired (loss %.1f%%, delay %.1f ms, reorder %.1f%%)", o->impair.loss * 100,
 				(double)o->impair.delay / 1e6, o->impair.reorder * 100);
@@ -711,6 +722,9 @@ int tunapp_run(struct tunapp *a, const struct tunapp_hooks *h, void *app)
 	fprintf(out, "device %s: in %llu packets (%llu bytes), out %llu packets (%llu bytes)", a->o.dev,
 		(unsigned long long)st->pkts_in, (unsigned long long)st->bytes_in, (unsigned long long)st->pkts_out,
 		(unsigned long long)st->bytes_out);
+	if (st->gso_in || st->gso_out)
+		fprintf(out, ", of which above the MTU (offload) in %llu, out %llu", (unsigned long long)st->gso_in,
+			(unsigned long long)st->gso_out);
 	if (st->not_ipv4)
 		fprintf(out, ", %llu not IPv4 ignored", (unsigned long long)st->not_ipv4);
 	if (st->write_errors)

@@ -32,6 +32,7 @@ struct tunapp_opts {
 	struct ebb_impair impair;
 	double msl;          /* < 0: Linux's 30 s */
 	int no_ts, no_sack, no_wscale;
+	int no_offload;      /* plain IP packets on the device: no virtio-net header, no TSO */
 	uint32_t rmem, wmem; /* stack-wide default buffer sizes; 0: Linux's */
 	/* Socket options the commands apply to their sockets. */
 	int linger0, reuseaddr, nodelay;

@@ -3,8 +3,9 @@
  * usable apart:
  *
  *  - the device (tun.c): open or create a TUN device (IFF_TUN |
- *    IFF_NO_PI) in the current network namespace, read its MTU, give its
- *    kernel side an address;
+ *    IFF_NO_PI, with EBB_TUN_OFFLOAD a virtio-net header too) in the
+ *    current network namespace, read its MTU, give its kernel side an
+ *    address;
  *  - the loop (loop.c): an ebb stack driven by that device.  Packets are
  *    read in batches, the engine's clock is CLOCK_MONOTONIC in
  *    nanoseconds, packets the engine emits are queued and written in
@@ -47,6 +48,17 @@
  * that is not a TUN device in IFF_NO_PI mode.  *created (may be NULL)
  * tells whether the device was created by this call. */
 int ebb_tun_open(const char *name, int *created);
+/* The same with flags: EBB_TUN_OFFLOAD attaches with IFF_VNET_HDR and
+ * turns on checksum and TCPv4 segmentation offload (TUN_F_CSUM |
+ * TUN_F_TSO4): the kernel then hands over its TSO/GRO packets of up to
+ * 64 KB with their checksums partial, and takes ebb's likewise (the loop
+ * does the rest, see ebb_loop_new).  Without it, any offload a
+ * persistent device kept from an earlier user is cleared. */
+#define EBB_TUN_OFFLOAD 1u
+int ebb_tun_open_flags(const char *name, unsigned flags, int *created);
+/* 1 if fd was opened with EBB_TUN_OFFLOAD (IFF_VNET_HDR), 0 if not, or a
+ * negative errno (not a TUN descriptor). */
+int ebb_tun_offload(int fd);
 /* The device's MTU, or a negative errno. */
 int ebb_tun_mtu(const char *name);
 /* Give the kernel side of the device an IPv4 address (host order) and
@@ -106,14 +118,20 @@ struct ebb_loop_stats {
 	uint64_t impair_dropped, impair_delayed, impair_reordered;
 	uint64_t wakeups, timer_wakeups;
 	uint64_t max_batch_in, max_burst_out;
+	uint64_t gso_in, gso_out;         /* packets above the MTU (offload): read, written */
 };
 
 /* CLOCK_MONOTONIC in nanoseconds: the engine's clock. */
 uint64_t ebb_loop_now(void);
 
 /* Create a stack from cfg (its output fields are replaced by the loop's)
- * driven by opts->tun_fd.  0 or a negative errno (the pcap file's, the
- * engine's, or a system call's); on failure the fd is closed. */
+ * driven by opts->tun_fd.  On a device opened with EBB_TUN_OFFLOAD the
+ * stack is also set to emit packets of up to 64 KB (cfg->gso_max, when 0)
+ * with partial checksums (csum_offload), and the kernel's partial
+ * checksums are trusted (EBB_RX_CSUM_VALID): the packets never cross a
+ * wire.  A --pcap capture gets the checksums completed.  0 or a negative
+ * errno (the pcap file's, the engine's, or a system call's); on failure
+ * the fd is closed. */
 int ebb_loop_new(const struct ebb_config *cfg, const struct ebb_loop_options *opts, struct ebb_loop **out);
 /* Write what is queued, free the stack (every connection and TIME_WAIT
  * record with it), close the device and the loop's descriptors. */
@@ -136,8 +154,13 @@ uint64_t ebb_loop_deadline(const struct ebb_loop *l);
  * deleted).  After such an error the device is no longer read (timers
  * still run) and every later call returns the same error. */
 int ebb_loop_run_once(struct ebb_loop *l);
-/* Write queued packets and re-arm the timer: call after your own socket
- * calls (ebb_send, ebb_close, ...), which may queue packets. */
+/* Send the ACKs held for your replies, write queued packets and re-arm
+ * the timer: call after your own socket calls (ebb_send, ebb_close,
+ * ...) of each wakeup.  The loop runs the stack with ack_coalesce: an
+ * ACK the input owes (of a request, a FIN, a handshake) waits for this
+ * call, so that your reply, made between ebb_loop_run_once and here,
+ * carries it instead of a packet of its own.  (Without this call it goes
+ * a millisecond later.) */
 void ebb_loop_flush(struct ebb_loop *l);
 /* Sleep in epoll_wait until there is work, a watched fd is ready, or
  * max_ms passes (-1: no limit beyond the loop's own deadline), then
@@ -148,5 +171,7 @@ int ebb_loop_wait(struct ebb_loop *l, int max_ms);
 int ebb_loop_watch(struct ebb_loop *l, int fd, uint32_t events);
 
 const struct ebb_loop_stats *ebb_loop_stats(const struct ebb_loop *l);
+/* 1 if the loop's device has offload (a virtio-net header), else 0. */
+int ebb_loop_offload(const struct ebb_loop *l);
 
 #endif

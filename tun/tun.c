@@ -1,6 +1,8 @@
 /*
  * tun.c: the TUN device.  IFF_TUN | IFF_NO_PI: every read returns one IP
- * packet, every write sends one, with no packet-information header.  The
+ * packet, every write sends one, with no packet-information header;
+ * with EBB_TUN_OFFLOAD each is preceded by a struct virtio_net_hdr
+ * (IFF_VNET_HDR) and the device takes checksum and TSO offload.  The
  * kernel side is configured with the classic interface ioctls so that no
  * netlink code (and no `ip` command) is needed.
  */
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -26,11 +29,13 @@ static int name_ok(const char *name)
 	return 0;
 }
 
-int ebb_tun_open(const char *name, int *created)
+int ebb_tun_open_flags(const char *name, unsigned flags, int *created)
 {
 	int r = name_ok(name);
 	if (r)
 		return r;
+	if (flags & ~(unsigned)EBB_TUN_OFFLOAD)
+		return -EINVAL;
 	int existed = if_nametoindex(name) != 0;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -38,8 +43,17 @@ int ebb_tun_open(const char *name, int *created)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (flags & EBB_TUN_OFFLOAD)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	int hdr = (int)sizeof(struct virtio_net_hdr);
+	/* The offloads are the device's, not the descriptor's: a
+	 * persistent device keeps what its last user set.  Without a vnet
+	 * header the kernel must segment and checksum everything itself, so
+	 * a plain open clears them. */
+	unsigned long off = (flags & EBB_TUN_OFFLOAD) ? TUN_F_CSUM | TUN_F_TSO4 : 0;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ((flags & EBB_TUN_OFFLOAD) && ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) || ioctl(fd, TUNSETOFFLOAD, off) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;
@@ -47,6 +61,20 @@ int ebb_tun_open(const char *name, int *created)
 	if (created)
 		*created = !existed;
 	return fd;
+}
+
+int ebb_tun_open(const char *name, int *created)
+{
+	return ebb_tun_open_flags(name, 0, created);
+}
+
+int ebb_tun_offload(int fd)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	return (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 }
 
 static int ctl_socket(void)

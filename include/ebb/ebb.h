@@ -261,6 +261,25 @@ struct ebb_event {
 typedef void (*ebb_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 typedef void (*ebb_event_fn)(void *ctx, const struct ebb_event *ev);
 
+/* What a device must finish on a packet before it goes on a wire: the
+ * fields of a virtio-net header (struct virtio_net_hdr), which a TUN
+ * device with IFF_VNET_HDR takes as they are. */
+struct ebb_tx_info {
+	/* > 0: a TCP packet larger than the path takes (gso_max): cut its
+	 * payload into segments of gso_size bytes, each with the headers
+	 * (TSO/GSO, VIRTIO_NET_HDR_GSO_TCPV4); 0: send it as it is. */
+	uint16_t gso_size;
+	uint16_t hdr_len;     /* IP and TCP headers, options included */
+	/* csum_partial (csum_offload): the TCP checksum field holds only
+	 * the pseudo-header sum; the ones' complement sum from csum_start
+	 * to the end, complemented, belongs at csum_start + csum_offset
+	 * (VIRTIO_NET_HDR_F_NEEDS_CSUM, Linux's CHECKSUM_PARTIAL). */
+	uint8_t csum_partial;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+typedef void (*ebb_output_info_fn)(void *ctx, const uint8_t *pkt, size_t len, const struct ebb_tx_info *info);
+
 struct ebb_config {
 	size_t size; /* sizeof(struct ebb_config) */
 
@@ -274,6 +293,11 @@ struct ebb_config {
 	 * queue the packet but must not call back into the same stack. */
 	ebb_output_fn output;
 	void *output_ctx;
+	/* Instead of `output` (which may then be NULL): every packet with
+	 * what the device must finish on it (struct ebb_tx_info): the
+	 * segment size of a packet above the MSS (gso_max) and a checksum
+	 * left partial (csum_offload).  Same context and rules as output. */
+	ebb_output_info_fn output_info;
 	/* Optional: state changes as they happen. Same rule as output. */
 	ebb_event_fn event;
 	void *event_ctx;
@@ -355,6 +379,22 @@ struct ebb_config {
 	uint8_t time_wait;      /* 1: TEST ONLY: 0 closes at once, no TIME_WAIT */
 	uint8_t syncookies;     /* 1: 0 off, 1 when the SYN queue is full (Linux), 2 always */
 	uint8_t accept_any_addr;/* 0: 1 accepts packets for any destination */
+	/* 0: every TCP checksum computed in full.  1: left partial (the
+	 * pseudo-header sum in the field, csum_partial in ebb_tx_info) for
+	 * the device to complete, or for a receiver on the same host, which
+	 * trusts it (Linux's CHECKSUM_PARTIAL, as over loopback or veth).
+	 * Needs output_info. */
+	uint8_t csum_offload;
+	/* 0: every ACK input processing owes goes out at once, as Linux
+	 * sends it.  1: an ACK that need not be immediate (a quick ACK, the
+	 * ACK of every second full segment, of a FIN, the handshake's last
+	 * ACK) waits until ebb_stack_flush, which a driver calls after the
+	 * application's calls of a wakeup, so the reply, the next data or
+	 * our own FIN carries it; duplicate ACKs and the ACK of a filled hole
+	 * still go at once (RFC 5681 §4.2).  A driver that never flushes
+	 * loses nothing: ebb_stack_next_deadline is then due at once and the
+	 * next ebb_stack_advance with a later time sends them. */
+	uint8_t ack_coalesce;
 };
 
 /* Fill *cfg with the defaults above (secret zero: set one). */
@@ -381,6 +421,22 @@ EBB_API int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len,
  * TIME_WAIT records a lone lookup waits on two memory accesses). */
 EBB_API void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens, size_t n,
 				   int *results, uint64_t now);
+/* What a driver knows of a received packet (flags below). */
+/* The TCP checksum is not to be verified: the device checked it
+ * (virtio-net's DATA_VALID), or the packet never crossed a wire and its
+ * checksum may be partial (NEEDS_CSUM: it came from this host's kernel
+ * through a TUN device, as Linux trusts CHECKSUM_PARTIAL over loopback).
+ * Never for packets from a network the driver cannot vouch for. */
+#define EBB_RX_CSUM_VALID 1u
+/* ebb_stack_input with the driver's flags. */
+EBB_API int ebb_stack_input_flags(struct ebb_stack *s, const uint8_t *pkt, size_t len, unsigned flags, uint64_t now);
+/* ebb_stack_input_batch with flags[i] for each packet (flags may be
+ * NULL: none). */
+EBB_API void ebb_stack_input_batch_flags(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens,
+					 const unsigned *flags, size_t n, int *results, uint64_t now);
+/* Send the ACKs ack_coalesce held back (call after the application's
+ * socket calls of a wakeup).  Harmless without ack_coalesce. */
+EBB_API void ebb_stack_flush(struct ebb_stack *s, uint64_t now);
 /* Run every timer due at `now`.  Calling early or twice is harmless. */
 EBB_API void ebb_stack_advance(struct ebb_stack *s, uint64_t now);
 /* The next absolute time ebb_stack_advance must be called, or

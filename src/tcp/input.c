@@ -300,11 +300,11 @@ static int process_text(struct ebb_stack *s, struct tcb *t, const struct ebb_seg
 			t->ack_now = 1;
 		} else if (t->quickack) {
 			t->quickack--;
-			t->ack_now = 1;
+			t->ack_lazy = 1;
 		} else if (t->rcv_nxt - t->last_ack_sent > t->rcv_mss) {
 			/* More than one full-sized segment unacknowledged
 			 * (RFC 9293 §3.8.6.3: ACK at least every second). */
-			t->ack_now = 1;
+			t->ack_lazy = 1;
 		} else if (t->t_delack == UINT64_MAX) {
 			t->t_delack = s->now + s->cfg.delack_min;
 			ebb__timer_update(s, t);
@@ -333,8 +333,10 @@ static int consume_fin(struct ebb_stack *s, struct tcb *t)
 	t->ofo_fin = 0;
 	t->shutdown |= RCV_SHUTDOWN;
 	t->done = 1;
-	/* As Linux: the FIN is acknowledged at once, never delayed. */
-	t->ack_now = 1;
+	/* As Linux: the FIN is acknowledged at once, never delayed (with
+	 * ack_coalesce: by the end of this wakeup, on our own FIN if the
+	 * application closes meanwhile). */
+	t->ack_lazy = 1;
 	switch (t->state) {
 	case EBB_TCP_SYN_RECV:
 	case EBB_TCP_ESTABLISHED:
@@ -570,6 +572,7 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	if (!(seg->flags & EBB_TH_ACK)) {
 		CTR(s, TCPNoAckDrop);
 		t->ack_now = 0;
+		t->ack_lazy = 0;
 		return;
 	}
 	if (t->state == EBB_TCP_SYN_RECV) {

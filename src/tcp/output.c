@@ -6,10 +6,33 @@
  */
 #include "tcp.h"
 
-static void deliver(struct ebb_stack *s, size_t len)
+#include <stdlib.h>
+
+/* The driver that finishes packets (output_info): what it must do. */
+static __attribute__((noinline)) void deliver_info(struct ebb_stack *s, size_t len, uint32_t gso)
+{
+	struct ebb_tx_info i;
+	memset(&i, 0, sizeof i);
+	i.gso_size = (uint16_t)gso;
+	i.hdr_len = (uint16_t)(EBB_IP4_HDR + (s->pkt[EBB_IP4_HDR + 12] >> 4) * 4);
+	if (s->cfg.csum_offload) {
+		i.csum_partial = 1;
+		i.csum_start = EBB_IP4_HDR;
+		i.csum_offset = EBB_TCP_CSUM_OFF;
+	}
+	s->cfg.output_info(s->cfg.output_ctx, s->pkt, len, &i);
+}
+
+/* Hand the packet in s->pkt to the driver: `gso` is the segment size
+ * of a packet above the MSS (gso_max), 0 for one that fits.  The plain
+ * callback stays the short path. */
+static void deliver(struct ebb_stack *s, size_t len, uint32_t gso)
 {
 	CTR(s, IpOutRequests);
-	s->cfg.output(s->cfg.output_ctx, s->pkt, len);
+	if (s->cfg.output_info)
+		deliver_info(s, len, gso);
+	else
+		s->cfg.output(s->cfg.output_ctx, s->pkt, len);
 }
 
 static int wants_ws(const struct ebb_stack *s, const struct tcb *t)
@@ -125,17 +148,25 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 	o.flags = flags;
 	o.ttl = 64;
 	o.ip_id = s->ip_id++;
+	o.csum_partial = s->cfg.csum_offload;
 	o.wnd = window_field(s, t, (flags & EBB_TH_SYN) != 0);
 	size_t ol = write_opts(s, t, flags);
 	if (len)
 		ebb__ring_peek(&t->sndq, seq - t->snd_una, s->pkt + EBB_SEG_OPT_OFF + ol, len);
 	size_t n = ebb__seg_build(s->pkt, &o, ol, len);
 
-	CTR(s, OutSegs);
-	t->segs_out++;
+	/* A packet above the MSS (gso_max) leaves as that many segments:
+	 * counted as such, as Linux counts tcp_skb_pcount. */
+	uint32_t gso = 0, nsegs = 1;
+	if (s->cfg.gso_max && len > ebb__payload_max(t)) {
+		gso = ebb__payload_max(t);
+		nsegs = (len + gso - 1) / gso;
+	}
+	s->ctr[EBB_CTR_OutSegs] += nsegs;
+	t->segs_out += nsegs;
 	t->last_snd = s->now;
 	if (len) {
-		t->data_segs_out++;
+		t->data_segs_out += nsegs;
 		t->bytes_sent += len;
 		t->last_data_snd = s->now;
 	}
@@ -145,12 +176,13 @@ static void xmit(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint8_t flags
 		/* Any ACK we send settles what the delayed-ACK timer owed. */
 		t->last_ack_sent = t->rcv_nxt;
 		t->ack_now = 0;
+		t->ack_lazy = 0;
 		if (t->t_delack != UINT64_MAX) {
 			t->t_delack = UINT64_MAX;
 			ebb__timer_update(s, t);
 		}
 	}
-	deliver(s, n);
+	deliver(s, n, gso);
 }
 
 static int can_send_data(int st)
@@ -226,7 +258,8 @@ static void send_range(struct ebb_stack *s, struct tcb *t, uint32_t seq, uint32_
 	}
 	xmit(s, t, seq, flags, len);
 	if (retrans) {
-		CTR(s, RetransSegs);
+		uint32_t seg = s->cfg.gso_max ? ebb__payload_max(t) : UINT32_MAX;
+		s->ctr[EBB_CTR_RetransSegs] += len > seg ? (len + seg - 1) / seg : 1;
 		t->total_retrans++;
 		t->bytes_retrans += len;
 		/* Karn's rule: an ACK may now answer either copy. */
@@ -345,6 +378,29 @@ uint64_t ebb__chrono_total(const struct ebb_stack *s, const struct tcb *t, int t
 	if (t->chrono_type == type && s->now > t->chrono_start)
 		v += s->now - t->chrono_start;
 	return v;
+}
+
+/* Hold t's lazy ACK until ebb_stack_flush.  0 if it cannot be held
+ * (no memory for the queue): then it goes now. */
+static int ack_later(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->ack_queued)
+		return 1;
+	if (s->ackq_n == s->ackq_cap) {
+		uint32_t cap = s->ackq_cap ? s->ackq_cap * 2 : 64;
+		struct ackq_ent *q = realloc(s->ackq, cap * sizeof *q);
+		if (!q)
+			return 0;
+		s->ackq = q;
+		s->ackq_cap = cap;
+	}
+	if (!s->ackq_n)
+		s->ackq_since = s->now;
+	s->ackq[s->ackq_n].idx = t->idx;
+	s->ackq[s->ackq_n].conn_id = t->conn_id;
+	s->ackq_n++;
+	t->ack_queued = 1;
+	return 1;
 }
 
 void ebb__output(struct ebb_stack *s, struct tcb *t)
@@ -467,6 +523,26 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 	}
 	if (t->ack_now)
 		ebb__send_ack(s, t);
+	else if (t->ack_lazy && !(s->cfg.ack_coalesce && ack_later(s, t)))
+		ebb__send_ack(s, t);
+}
+
+void ebb__ack_flush(struct ebb_stack *s)
+{
+	uint32_t n = s->ackq_n;
+	s->ackq_n = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ackq_ent *e = &s->ackq[i];
+		struct tcb *t = e->idx < s->ntcbs_cap ? s->tcbs[e->idx] : 0;
+		if (!t || t->conn_id != e->conn_id)
+			continue; /* gone, or its slot reused */
+		t->ack_queued = 0;
+		/* Sent meanwhile (any segment with an ACK clears it), or the
+		 * connection ended: nothing owed. */
+		if (t->ack_lazy && ebb__synchronized(t->state) && t->state != EBB_TCP_TIME_WAIT)
+			ebb__send_ack(s, t);
+		t->ack_lazy = 0;
+	}
 }
 
 void ebb__send_tlp(struct ebb_stack *s, struct tcb *t)
@@ -522,12 +598,13 @@ void ebb__send_raw(struct ebb_stack *s, struct ebb_seg_out *o, const struct ebb_
 {
 	o->ttl = 64;
 	o->ip_id = s->ip_id++;
+	o->csum_partial = s->cfg.csum_offload;
 	size_t ol = opt ? ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, opt, (o->flags & EBB_TH_SYN) != 0) : 0;
 	size_t n = ebb__seg_build(s->pkt, o, ol, 0);
 	CTR(s, OutSegs);
 	if (o->flags & EBB_TH_RST)
 		CTR(s, OutRsts);
-	deliver(s, n);
+	deliver(s, n, 0);
 }
 
 void ebb__send_rst_reply(struct ebb_stack *s, uint32_t laddr, uint32_t raddr, const struct ebb_seg *seg)
@@ -588,8 +665,15 @@ void ebb__window_update(struct ebb_stack *s, struct tcb *t)
 	 * it has left of the last one. */
 	uint32_t left = ebb_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t now = ebb__rcv_window(s, t);
-	if (now > left && now >= 2 * left)
-		ebb__send_ack(s, t);
+	if (now > left && now >= 2 * left) {
+		/* With ack_coalesce the reply the application is about to
+		 * send carries the new window (after the first read the window
+		 * grows past the SYN's unscaled 65535: one packet a short
+		 * connection otherwise). */
+		t->ack_lazy = 1;
+		if (!(s->cfg.ack_coalesce && ack_later(s, t)))
+			ebb__send_ack(s, t);
+	}
 }
 
 int ebb__oow_ok(struct ebb_stack *s, uint64_t *last)

@@ -65,7 +65,10 @@ void ebb_config_init(struct ebb_config *c)
 
 static int config_valid(const struct ebb_config *c)
 {
-	if (c->size < sizeof *c || !c->output)
+	if (c->size < sizeof *c || (!c->output && !c->output_info))
+		return 0;
+	/* A partial checksum must reach a driver that knows it is one. */
+	if (c->csum_offload > 1 || (c->csum_offload && !c->output_info) || c->ack_coalesce > 1)
 		return 0;
 	if (c->mtu < 68 + 40 || c->mtu > EBB_IP_MAXPACKET)
 		return 0;
@@ -148,6 +151,7 @@ void ebb_stack_free(struct ebb_stack *s)
 	}
 	free(s->tcbs);
 	free(s->free_next);
+	free(s->ackq);
 	free(s->fds);
 	free(s->fd_used);
 	free(s->listeners);
@@ -202,8 +206,8 @@ void ebb__clock(struct ebb_stack *s, uint64_t now)
 }
 
 /* One IP datagram: as received, or as reassembled from fragments
- * (`whole`: it cannot be a fragment again). */
-static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, int whole)
+ * (`whole`: it cannot be a fragment again), with the driver's flags. */
+static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, int whole, unsigned flags)
 {
 	struct ebb_ip4 ip;
 	int r = ebb__ip4_parse(pkt, len, &ip);
@@ -253,12 +257,14 @@ static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, i
 		r = ebb__frag_input(s, pkt, &ip, &dgram, &dlen);
 		if (r <= 0)
 			return r;
-		r = input_datagram(s, dgram, dlen, 1);
+		/* Reassembled here: whatever the driver said of a fragment
+		 * says nothing of the datagram's checksum. */
+		r = input_datagram(s, dgram, dlen, 1, 0);
 		free(dgram);
 		return r;
 	}
 	struct ebb_seg seg;
-	r = ebb__tcp_parse(&ip, &seg);
+	r = ebb__tcp_parse_csum(&ip, &seg, !(flags & EBB_RX_CSUM_VALID));
 	if (r != EBB_WIRE_OK) {
 		CTR(s, InErrs);
 		if (r == EBB_WIRE_TCPCSUM)
@@ -279,13 +285,18 @@ static int input_datagram(struct ebb_stack *s, const uint8_t *pkt, size_t len, i
 	return 0;
 }
 
-int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+int ebb_stack_input_flags(struct ebb_stack *s, const uint8_t *pkt, size_t len, unsigned flags, uint64_t now)
 {
 	if (!s || (!pkt && len))
 		return -EINVAL;
 	set_now(s, now);
 	CTR(s, IpInReceives);
-	return input_datagram(s, pkt, len, 0);
+	return input_datagram(s, pkt, len, 0, flags);
+}
+
+int ebb_stack_input(struct ebb_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	return ebb_stack_input_flags(s, pkt, len, 0, now);
 }
 
 /* The 4-tuple of an IPv4 TCP packet as the lookup will see it, read
@@ -315,6 +326,12 @@ struct ahead {
 
 void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens, size_t n,
 			   int *results, uint64_t now)
+{
+	ebb_stack_input_batch_flags(s, pkts, lens, 0, n, results, now);
+}
+
+void ebb_stack_input_batch_flags(struct ebb_stack *s, const uint8_t *const *pkts, const size_t *lens,
+				 const unsigned *flags, size_t n, int *results, uint64_t now)
 {
 	enum { SLOT_AHEAD = 8, OWNER_AHEAD = 4, RING = 16 }; /* RING > SLOT_AHEAD: an entry outlives its use */
 	struct ahead q[RING];
@@ -351,11 +368,19 @@ void ebb_stack_input_batch(struct ebb_stack *s, const uint8_t *const *pkts, cons
 		s->hint.lport = e->lp;
 		s->hint.rport = e->rp;
 		s->hint.fp = e->fp;
-		int r = ebb_stack_input(s, pkts[k], lens[k], now);
+		int r = ebb_stack_input_flags(s, pkts[k], lens[k], flags ? flags[k] : 0, now);
 		s->hint.valid = 0;
 		if (results)
 			results[k] = r;
 	}
+}
+
+void ebb_stack_flush(struct ebb_stack *s, uint64_t now)
+{
+	if (!s)
+		return;
+	set_now(s, now);
+	ebb__ack_flush(s);
 }
 
 void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
@@ -363,6 +388,10 @@ void ebb_stack_advance(struct ebb_stack *s, uint64_t now)
 	if (!s)
 		return;
 	set_now(s, now);
+	/* Lazy ACKs from an earlier moment: the driver did not flush them
+	 * (ACKs from this very moment wait for the application's turn). */
+	if (s->ackq_n && s->now > s->ackq_since)
+		ebb__ack_flush(s);
 	ebb__run_timers(s);
 	ebb__tw_expire(s);
 	ebb__frag_expire(s);
@@ -372,7 +401,9 @@ uint64_t ebb_stack_next_deadline(const struct ebb_stack *s)
 {
 	if (!s)
 		return EBB_NO_DEADLINE;
-	return ebb_min_u64(ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s)), ebb__frag_deadline(s));
+	uint64_t d = ebb_min_u64(ebb_min_u64(ebb__heap_min(&s->timers), ebb__tw_deadline(s)), ebb__frag_deadline(s));
+	/* Held ACKs are due as soon as time moves on (ebb_stack_advance). */
+	return s->ackq_n ? ebb_min_u64(d, s->ackq_since + 1) : d;
 }
 
 uint32_t ebb_state_count(const struct ebb_stack *s, int state)

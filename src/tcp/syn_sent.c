@@ -62,7 +62,9 @@ void ebb__syn_sent_input(struct ebb_stack *s, struct tcb *t, struct ebb_seg *seg
 		}
 		/* The socket stays "connecting" until connect() is called
 		 * again, which then returns 0 (Linux's __inet_stream_connect). */
-		t->ack_now = 1; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or (ack_coalesce)
+		 * the application's first segment by the end of the wakeup. */
+		t->ack_lazy = 1;
 		/* Data or a FIN on the SYN-ACK: the text starts after the SYN. */
 		seg->seq++;
 		seg->flags &= (uint8_t)~EBB_TH_SYN;

@@ -91,6 +91,12 @@ struct tcb {
 	uint32_t rtt_timing : 1;/* timing rtt_seq (no timestamps) */
 	uint32_t in_recovery : 1;
 	uint32_t ack_now : 1;   /* send an ACK at the end of input */
+	/* An ACK is owed that need not go at once (a quick ACK, the ACK of
+	 * every second segment, of a FIN, of the SYN-ACK): with
+	 * ack_coalesce it waits for ebb_stack_flush, so the application's
+	 * reply can carry it; otherwise it goes as ack_now does. */
+	uint32_t ack_lazy : 1;
+	uint32_t ack_queued : 1; /* on the stack's ackq */
 	uint32_t delack_armed : 1;
 	uint32_t syn_rcvd_simul : 1; /* SYN-RECEIVED reached by simultaneous open */
 	uint32_t accepted : 1;  /* handed out by accept() */
@@ -330,6 +336,15 @@ struct ebb_stack {
 	uint32_t test_iss;
 	uint8_t hash_key[16];     /* demux hash key, derived from the secret */
 
+	/* Connections with a lazy ACK waiting for ebb_stack_flush (by index
+	 * and id: an entry whose TCB is gone or reused is skipped). */
+	struct ackq_ent {
+		uint32_t idx;
+		uint64_t conn_id;
+	} *ackq;
+	uint32_t ackq_n, ackq_cap;
+	uint64_t ackq_since; /* when the first of them was queued */
+
 	struct ebb_heap timers;
 	struct ebb_frags frags; /* IP datagrams being reassembled (ip/frag.c) */
 	uint32_t nstate[EBB_TCP_NSTATES];
@@ -509,6 +524,8 @@ uint8_t ebb__initial_wscale(const struct ebb_stack *s, const struct tcb *t);
 /* Send what the windows allow; also any ACK owed. */
 void ebb__output(struct ebb_stack *s, struct tcb *t);
 void ebb__send_ack(struct ebb_stack *s, struct tcb *t);
+/* Send the lazy ACKs ack_coalesce held back. */
+void ebb__ack_flush(struct ebb_stack *s);
 void ebb__send_syn(struct ebb_stack *s, struct tcb *t); /* SYN or SYN-ACK by state */
 void ebb__send_rst_for(struct ebb_stack *s, struct tcb *t); /* <SEQ=SND.NXT><CTL=RST,ACK> abort */
 void ebb__send_probe(struct ebb_stack *s, struct tcb *t);   /* seq snd_una - 1: keepalive/persist */

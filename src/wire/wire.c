@@ -168,7 +168,8 @@ int ebb__tcp_opts_parse(const uint8_t *p, size_t len, int is_syn, struct ebb_tcp
 	return EBB_WIRE_OK;
 }
 
-uint16_t ebb__tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+/* The running sum of the TCP pseudo-header (RFC 9293 §3.1). */
+static uint64_t pseudo_sum(uint32_t src, uint32_t dst, size_t len)
 {
 	uint8_t ph[12];
 	ebb_put32(ph, src);
@@ -176,10 +177,20 @@ uint16_t ebb__tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t le
 	ph[8] = 0;
 	ph[9] = 6;
 	ebb_put16(ph + 10, (uint16_t)len);
-	return ebb__csum_fold(ebb__csum_add(ebb__csum_add(0, ph, sizeof ph), tcp, len));
+	return ebb__csum_add(0, ph, sizeof ph);
+}
+
+uint16_t ebb__tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+{
+	return ebb__csum_fold(ebb__csum_add(pseudo_sum(src, dst, len), tcp, len));
 }
 
 int ebb__tcp_parse(const struct ebb_ip4 *ip, struct ebb_seg *s)
+{
+	return ebb__tcp_parse_csum(ip, s, 1);
+}
+
+int ebb__tcp_parse_csum(const struct ebb_ip4 *ip, struct ebb_seg *s, int verify)
 {
 	const uint8_t *t = ip->payload;
 	size_t len = ip->payload_len;
@@ -188,7 +199,7 @@ int ebb__tcp_parse(const struct ebb_ip4 *ip, struct ebb_seg *s)
 	size_t doff = (size_t)(t[12] >> 4) * 4;
 	if (doff < EBB_TCP_HDR || doff > len)
 		return EBB_WIRE_DOFF;
-	if (ebb__tcp_csum(ip->src, ip->dst, t, len) != 0)
+	if (verify && ebb__tcp_csum(ip->src, ip->dst, t, len) != 0)
 		return EBB_WIRE_TCPCSUM;
 	s->sport = ebb_get16(t);
 	s->dport = ebb_get16(t + 2);
@@ -277,7 +288,15 @@ size_t ebb__seg_build(uint8_t *buf, const struct ebb_seg_out *o, size_t ol, uint
 	ebb_put16(t + 14, o->wnd);
 	ebb_put16(t + 16, 0);
 	ebb_put16(t + 18, 0);
-	ebb_put16(t + 16, ebb__tcp_csum(o->src, o->dst, t, tcp_len));
+	if (o->csum_partial) {
+		/* CHECKSUM_PARTIAL: the folded pseudo-header sum, not
+		 * complemented; summing the segment over it and complementing
+		 * gives the checksum (whoever completes it need not know the
+		 * addresses).  The payload is never read here. */
+		ebb_put16(t + EBB_TCP_CSUM_OFF, (uint16_t)~ebb__csum_fold(pseudo_sum(o->src, o->dst, tcp_len)));
+	} else {
+		ebb_put16(t + EBB_TCP_CSUM_OFF, ebb__tcp_csum(o->src, o->dst, t, tcp_len));
+	}
 
 	buf[0] = 0x45;
 	buf[1] = 0;

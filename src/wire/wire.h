@@ -100,6 +100,9 @@ int ebb__ip4_parse(const uint8_t *pkt, size_t len, struct ebb_ip4 *ip);
 /* Parse a TCP segment from an IPv4 payload, verifying the checksum over
  * the pseudo-header.  Returns EBB_WIRE_OK or the reason. */
 int ebb__tcp_parse(const struct ebb_ip4 *ip, struct ebb_seg *seg);
+/* The same with the checksum verified only if `verify` (the driver
+ * vouched for it: EBB_RX_CSUM_VALID). */
+int ebb__tcp_parse_csum(const struct ebb_ip4 *ip, struct ebb_seg *seg, int verify);
 /* Parse an option list.  Returns EBB_WIRE_OK or EBB_WIRE_TCPOPT; never
  * reads outside [p, p + len).  MSS, WS and SACK-permitted only count on
  * SYN segments (is_syn). */
@@ -119,11 +122,15 @@ struct ebb_seg_out {
 	uint16_t wnd;
 	uint8_t ttl;
 	uint16_t ip_id;
+	uint8_t csum_partial; /* leave the TCP checksum partial: the pseudo-header sum only */
 };
 
 /* Options go at buf + EBB_SEG_OPT_OFF (written by ebb__tcp_opts_write),
  * the payload right after them; ebb__seg_build then writes the IPv4 and
- * TCP headers and both checksums around them.  Returns the packet length. */
+ * TCP headers and both checksums around them (the TCP one partial with
+ * o->csum_partial: the device completes it at EBB_TCP_CSUM_OFF from
+ * EBB_IP4_HDR).  Returns the packet length. */
+#define EBB_TCP_CSUM_OFF 16
 #define EBB_SEG_OPT_OFF (EBB_IP4_HDR + EBB_TCP_HDR)
 size_t ebb__seg_build(uint8_t *buf, const struct ebb_seg_out *o, size_t optlen, uint32_t payload_len);
 
