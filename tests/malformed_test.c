@@ -813,12 +813,13 @@ static void ack_above_snd_nxt(void)
 	mx_after(&m, &b, "TCPBadAckDrop TCPChallengeACK OutSegs IpOutRequests");
 }
 
+/* A bare ACK above SND.NXT: dropped without an answer (answering is
+ * how two ends out of step trade ACKs for ever; Linux answers none). */
 static void ack_above_snd_nxt_pure(void)
 {
 	MX_BEGIN(m, b);
 	mx_in_opts(&m, ".", m.pn, 0, m.on + 1, m.tsv + (1u << 30), "");
-	mx_expect_ack(&m);
-	mx_after(&m, &b, "TCPBadAckDrop TCPChallengeACK OutSegs IpOutRequests");
+	mx_after(&m, &b, "TCPBadAckDrop");
 }
 
 /* RFC 5961 §5.2: SEG.ACK < SND.UNA - MAX.SND.WND: the same. */

@@ -542,16 +542,17 @@ static void est_fin_no_ack(void)
 /* ================= the ACK field ================= */
 
 /* RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2: SEG.ACK > SND.NXT: "send an
- * ACK, drop the segment, and return" (challenge ACK). */
+ * ACK, drop the segment, and return" (challenge ACK) -- but not for a
+ * bare ACK: answering one is how two ends knocked out of step trade ACKs
+ * for ever (Linux answers none; the fuzzer found the loop). */
 static void est_ack_above_snd_nxt(void)
 {
 	struct seg_test t;
 	est(&t);
 	st_in(&t, "+0.1 < . 1:1(0) ack 2 win 65535");
-	st_out(&t, "+0 > . 1:1(0) ack 1");
 	st_none(&t, "+5");
 	CHECK_EQ(sc_ctr(&t, TCPBadAckDrop), 1);
-	CHECK_EQ(sc_ctr(&t, TCPChallengeACK), 1);
+	CHECK_EQ(sc_ctr(&t, TCPChallengeACK), 0);
 	st_free(&t);
 }
 

@@ -88,14 +88,15 @@ static void rl_syn_twice(void)
 	st_free(&t);
 }
 
-/* RFC 5961 §5.2 + §7: two ACKs above SND.NXT: one challenge ACK. */
+/* RFC 5961 §5.2 + §7: two segments with data and an ACK above SND.NXT:
+ * one challenge ACK. */
 static void rl_bad_ack_twice(void)
 {
 	struct seg_test t;
 	est(&t, 0);
-	st_in(&t, "1.0 < . 1:1(0) ack 100 win 65535");
+	st_in(&t, "1.0 < P. 1:2(1) ack 100 win 65535");
 	st_out(&t, "+0 > . 1:1(0) ack 1");
-	st_in(&t, "1.2 < . 1:1(0) ack 100 win 65535");
+	st_in(&t, "1.2 < P. 1:2(1) ack 100 win 65535");
 	st_none(&t, "+5");
 	CHECK_EQ(sc_ctr(&t, TCPBadAckDrop), 2);
 	CHECK_EQ(sc_ctr(&t, TCPACKSkippedChallenge), 1);
@@ -138,7 +139,7 @@ static void rl_shared_challenges(void)
 {
 	struct seg_test t;
 	est(&t, 0);
-	st_in(&t, "1.0 < . 1:1(0) ack 100 win 65535");
+	st_in(&t, "1.0 < P. 1:2(1) ack 100 win 65535");
 	st_out(&t, "+0 > . 1:1(0) ack 1");
 	st_in(&t, "1.1 < R 5:5(0) win 0");
 	st_in(&t, "1.2 < S 1:1(0) win 65535 <mss 1460>");

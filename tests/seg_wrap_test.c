@@ -215,7 +215,7 @@ static void wrap_local_ack_above_snd_nxt(void)
 {
 	struct seg_test t;
 	est_local_iss(&t, LOCAL_NEAR_WRAP);
-	st_in(&t, "+0.1 < . 1:1(0) ack 10 win 65535");
+	st_in(&t, "+0.1 < P. 1:2(1) ack 10 win 65535");
 	st_out(&t, "+0 > . 1:1(0) ack 1");
 	st_none(&t, "+5");
 	CHECK_EQ(sc_ctr(&t, TCPBadAckDrop), 1);

@@ -117,10 +117,17 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	uint32_t ack = seg->ack;
 
 	/* RFC 5961 §5.2: acceptable only if
-	 * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. */
+	 * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.  Beyond SND.NXT the
+	 * segment is dropped; one with something in it (data, FIN) earns a
+	 * rate-limited challenge ACK, as RFC 9293 asks, against blind data
+	 * injection.  A bare ACK gets nothing (Linux answers none at all):
+	 * two ends knocked out of step, each finding the other's ACKs
+	 * unacceptable, would otherwise trade ACKs for ever at the rate
+	 * limit (found by the fuzzer: stack/ack-war). */
 	if (ebb_seq_gt(ack, t->snd_max)) {
 		CTR(s, TCPBadAckDrop);
-		challenge_ack(s, t);
+		if (seg->len || (seg->flags & (EBB_TH_FIN | EBB_TH_SYN)))
+			challenge_ack(s, t);
 		return 0;
 	}
 	if (s->cfg.rfc5961 && ebb_seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
