@@ -584,8 +584,9 @@ void ebb__input_synchronized(struct ebb_stack *s, struct tcb *t, struct ebb_seg 
 	}
 	if (t->state == EBB_TCP_SYN_RECV) {
 		if (!ebb_seq_gt(seg->ack, t->snd_una) || ebb_seq_gt(seg->ack, t->snd_max)) {
-			if (ebb__cookie_takeover(s, t, seg))
-				return;
+			int c = ebb__cookie_takeover(s, t, seg);
+			if (c)
+				return; /* taken over, or dropped quietly */
 			/* RFC 9293: <SEQ=SEG.ACK><CTL=RST>. */
 			ebb__send_rst_reply(s, t->laddr, t->raddr, seg);
 			return;

@@ -278,14 +278,18 @@ int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg 
 		return 0;
 	uint16_t mss;
 	if (!ebb__cookie_check(s, child->laddr, child->lport, child->raddr, child->rport, seg->seq - 1, seg->ack - 1,
-			       &mss))
-		return 0;
+			       &mss)) {
+		/* A later segment of a cookie connection cannot check (see
+		 * ebb__listen_input): with data, drop it quietly. */
+		return seg->len || (seg->flags & EBB_TH_FIN) ? -1 : 0;
+	}
 	struct ebb_ip4 ip;
 	memset(&ip, 0, sizeof ip);
 	ip.src = child->raddr;
 	ip.dst = child->laddr;
 	ebb__tcb_done(s, child, EBB_END_CLOSED_EARLY); /* no handle: freed */
-	return cookie_ack(s, l, &ip, seg) > 0;
+	cookie_ack(s, l, &ip, seg);
+	return 1;
 }
 
 void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg,

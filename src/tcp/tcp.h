@@ -568,7 +568,9 @@ void ebb__psh_acked(struct tcb *t);
 void ebb__queue_fin(struct ebb_stack *s, struct tcb *t);
 /* listen.c: an embryonic child's unfitting ACK that is a valid SYN
  * cookie of its listener: the child goes, the cookie connection is made
- * and the segment processed.  1 if so (the child is gone). */
+ * and the segment processed: 1 (the child is gone).  -1: cookies are out
+ * and the segment, carrying data, may be a cookie connection's later
+ * one: drop it without a RST.  0: neither. */
 int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg *seg);
 /* After an ACK: the RTO, or a tail loss probe where allowed. */
 void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
