@@ -143,8 +143,11 @@ static void cookie_without_timestamps_loses_options(void)
 	st_free(&t);
 }
 
-/* A forged cookie (wrong ACK), or one for another peer ISN, is refused:
- * RST as for any stray ACK, SyncookiesFailed counted. */
+/* A forged cookie (wrong ACK), or one for another peer ISN, is refused
+ * and counted in SyncookiesFailed -- without a RST while cookies are out:
+ * it may be a later segment of a cookie connection that overtook the
+ * first, and a flood's forged ACKs draw no backscatter.  (A stale
+ * cookie of ours gets its RST: stale_cookie_refused.) */
 static void forged_cookie_refused(void)
 {
 	struct seg_test t;
@@ -153,9 +156,8 @@ static void forged_cookie_refused(void)
 	st_in(&t, "0 < S 0:0(0) win 65535 <mss 1460>");
 	st_out(&t, "+0 > S. 0:0(0) ack 1 <mss 1460>");
 	st_in(&t, "+0 < . 1:1(0) ack 2 win 1000"); /* wrong ISS */
-	st_out(&t, "+0 > R 2:2(0)");
 	st_in(&t, "+0 < . 2:2(0) ack 1 win 1000"); /* wrong peer ISN */
-	st_out(&t, "+0 > R 1:1(0)");
+	st_none(&t, "+.01");
 	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_SyncookiesFailed), 2);
 	CHECK_EQ(ebb_accept(t.s, t.lfd, 0, 0, t.now), -EAGAIN);
 	/* The right one still works. */

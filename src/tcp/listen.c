@@ -215,7 +215,9 @@ static void send_cookie(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4
 
 /* The ACK completing a cookie handshake: build the connection it
  * describes, established.  Returns 1 if it was a valid cookie (handled),
- * 0 if no cookie can be outstanding, -1 if the cookie did not check. */
+ * 0 if no cookie can be outstanding or the cookie is ours but stale (a
+ * RST tells the peer), -1 if it did not check: a later segment of a
+ * cookie connection that overtook the first, or a forgery. */
 static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *ip, struct ebb_seg *seg)
 {
 	struct listener *lq = l->lsn;
@@ -226,9 +228,10 @@ static int cookie_ack(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 *
 		return 0;
 	uint16_t mss;
 	uint32_t irs = seg->seq - 1, iss = seg->ack - 1;
-	if (!ebb__cookie_check(s, ip->dst, seg->dport, ip->src, seg->sport, irs, iss, &mss)) {
+	int ok = ebb__cookie_check(s, ip->dst, seg->dport, ip->src, seg->sport, irs, iss, &mss);
+	if (ok <= 0) {
 		CTR(s, SyncookiesFailed);
-		return -1;
+		return ok == EBB_COOKIE_STALE ? 0 : -1;
 	}
 	if (lq->acc_count > (uint32_t)lq->backlog) {
 		CTR(s, ListenOverflows);
@@ -277,11 +280,13 @@ int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg 
 	    s->now - l->lsn->last_cookie > 128 * EBB_NSEC_PER_SEC || (seg->flags & EBB_TH_SYN))
 		return 0;
 	uint16_t mss;
-	if (!ebb__cookie_check(s, child->laddr, child->lport, child->raddr, child->rport, seg->seq - 1, seg->ack - 1,
-			       &mss)) {
+	int ok = ebb__cookie_check(s, child->laddr, child->lport, child->raddr, child->rport, seg->seq - 1,
+				   seg->ack - 1, &mss);
+	if (ok <= 0) {
 		/* A later segment of a cookie connection cannot check (see
-		 * ebb__listen_input): with data, drop it quietly. */
-		return seg->len || (seg->flags & EBB_TH_FIN) ? -1 : 0;
+		 * ebb__listen_input): drop it quietly; a stale cookie of
+		 * ours earns the RST. */
+		return ok == EBB_COOKIE_STALE ? 0 : -1;
 	}
 	struct ebb_ip4 ip;
 	memset(&ip, 0, sizeof ip);
@@ -304,14 +309,16 @@ void ebb__listen_input(struct ebb_stack *s, struct tcb *l, const struct ebb_ip4 
 		int c = (seg->flags & EBB_TH_SYN) ? 0 : cookie_ack(s, l, ip, seg);
 		if (c > 0)
 			return;
-		/* While cookies are out, a segment with data whose cookie does
-		 * not check may be a cookie connection's later segment that
-		 * overtook its first (the cookie covers the peer's ISN, taken
-		 * from SEG.SEQ - 1, so only the first segment can complete the
-		 * handshake): drop it and let that one arrive, rather than
-		 * reset a legitimate connection as Linux does.  (Found by the
-		 * fuzzer: two connections, a SYN queue of one, reordering.) */
-		if (c < 0 && (seg->len || (seg->flags & EBB_TH_FIN)))
+		/* While cookies are out, a segment whose cookie does not check
+		 * may be a cookie connection's later segment (data, a window
+		 * update) that overtook its first: the cookie covers the
+		 * peer's ISN, taken from SEG.SEQ - 1, so only the first
+		 * segment can complete the handshake.  Drop it and let that
+		 * one arrive, rather than reset a legitimate connection as
+		 * Linux does (found by the fuzzer: a SYN queue of one,
+		 * reordering).  Forged ACKs get no RST either: no backscatter
+		 * during the flood that turned cookies on. */
+		if (c < 0)
 			return;
 		ebb__send_rst_reply(s, ip->dst, ip->src, seg);
 		return;

@@ -74,12 +74,13 @@ int ebb__cookie_check(const struct ebb_stack *s, uint32_t laddr, uint16_t lport,
 	uint32_t cookie = iss - offset(s, laddr, lport, raddr, rport);
 	uint32_t counter = cookie >> 27, idx = (cookie >> 24) & 7;
 	uint32_t now = (uint32_t)(s->now / COUNTER_NS) & 31;
-	/* Issued in this period or the previous one: at most two minutes
-	 * old, so a captured cookie does not stay valid for long. */
-	if (counter != now && counter != ((now + 31) & 31))
-		return 0;
 	if ((cookie & 0xffffffu) != mac(s, laddr, lport, raddr, rport, peer_isn, counter, idx))
 		return 0;
+	/* Issued in this period or the previous one: at most two minutes
+	 * old, so a captured cookie does not stay valid for long.  An older
+	 * one that checks is ours, and its peer should hear so (RST). */
+	if (counter != now && counter != ((now + 31) & 31))
+		return EBB_COOKIE_STALE;
 	*mss_out = mss_table[idx];
 	return 1;
 }

@@ -453,6 +453,8 @@ int ebb__listener_add(struct ebb_stack *s, struct tcb *t);
 void ebb__listener_del(struct ebb_stack *s, struct tcb *t);
 struct tcb *ebb__listener_find(struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 
+/* ebb__cookie_check: a cookie of ours, but too old. */
+#define EBB_COOKIE_STALE (-1)
 /* syncookie.c: RFC 4987 SYN cookies */
 uint32_t ebb__cookie_make(const struct ebb_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
 			  uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss_out);
@@ -569,8 +571,8 @@ void ebb__queue_fin(struct ebb_stack *s, struct tcb *t);
 /* listen.c: an embryonic child's unfitting ACK that is a valid SYN
  * cookie of its listener: the child goes, the cookie connection is made
  * and the segment processed: 1 (the child is gone).  -1: cookies are out
- * and the segment, carrying data, may be a cookie connection's later
- * one: drop it without a RST.  0: neither. */
+ * and the segment may be a cookie connection's later one: drop it
+ * without a RST.  0: neither. */
 int ebb__cookie_takeover(struct ebb_stack *s, struct tcb *child, struct ebb_seg *seg);
 /* After an ACK: the RTO, or a tail loss probe where allowed. */
 void ebb__arm_xmit_timer(struct ebb_stack *s, struct tcb *t);
