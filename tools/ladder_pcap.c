@@ -636,6 +636,9 @@ int cmd_ladder(int argc, char **argv)
 		goto out;
 	}
 	size_t nconv = cap.n;
+	if (cap.not_tcp)
+		fprintf(stderr, "ebb ladder: %llu packets that are not IPv4 TCP (IPv6, ARP, UDP, ...) skipped\n",
+			(unsigned long long)cap.not_tcp);
 	if (list_only) {
 		list(&cap, stdout);
 		rc = 0;
