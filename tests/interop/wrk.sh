@@ -8,7 +8,8 @@
 #    wrk goes through them more than once); the kernel holds TIME-WAIT
 #    only for what wrk cut short at the end.
 #  - Persistent connections (keep-alive, MaxKeepAliveRequests 100): every
-#    100th response closes; ebb's TIME_WAIT records equal those closes.
+#    100th response closes; ebb's TIME_WAIT records equal those closes
+#    (less those wrk reset as it stopped).
 . "$(dirname "$0")/lib.sh"
 need wrk
 setup_dev
@@ -65,6 +66,10 @@ ok "wrk, short connections: $REQS requests, no socket errors; ebb: TIME_WAIT $TW
 
 run keepalive
 MAXC=$(sed -n 's/.*max requests \([0-9]*\)$/\1/p' "$F")
-[ "$FIRST" -eq "$MAXC" ] || fail "ebb closed $FIRST first, $MAXC for MaxKeepAliveRequests"
+# A connection ebb chose to close (its 100th response) but that wrk
+# reset as it stopped, before ebb's FIN went out, counts as a
+# max-requests close and as an error, not as a close by ebb first.
+[ "$FIRST" -le "$MAXC" ] && [ "$MAXC" -le $((FIRST + ${RST:-0})) ] ||
+	fail "ebb closed $FIRST first, $MAXC for MaxKeepAliveRequests, ${RST:-0} reset"
 [ "$MAXC" -ge $((REQS / 100 - C)) ] && [ "$MAXC" -le $((REQS / 100 + 1)) ] || fail "$MAXC max-requests closes for $REQS requests"
 ok "wrk, keep-alive: $REQS requests, every 100th closes: ebb TIME_WAIT $TWN; kernel: $KTW TIME-WAIT"
