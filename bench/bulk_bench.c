@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		st.mismatched += bad + l.dropped;
 	char how[160];
 	snprintf(how, sizeof how, "two ebb stacks on one thread, checksums computed and verified (%llu bad), "
-		 "SO_SNDBUF/SO_RCVBUF %s", (unsigned long long)bad, o.buf ? "as -b" : "ebb's defaults");
+		 "SO_SNDBUF/SO_RCVBUF %s", (unsigned long long)bad, o.buf ? "as -b" : "ebb's defaults, the send buffer autotuned");
 	int rc = bulk_report(&o, &st, "ebb", how);
 	link_free(&l);
 	return rc;

@@ -200,6 +200,7 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(EphemeralExhausted, "connect found no free ephemeral port")     \
 	X(ConnCapDrops, "connections refused by the connection cap")      \
 	X(TCPSndBufFull, "send() calls cut short by a full send buffer")  \
+	X(TCPSndBufExpand, "send buffers grown by autotuning (tcp_wmem)")  \
 	X(TCPDataBeyondWindow, "segments whose data ran past the receive window: excess dropped")
 
 enum ebb_counter {

@@ -409,6 +409,7 @@ ssize_t ebb_send(struct ebb_stack *s, int fd, const void *buf, size_t len, int f
 	 * the buffer's cap (a short write, or EAGAIN). */
 	if (n < len) {
 		CTR(s, TCPSndBufFull);
+		t->snd_nospace = 1;
 		ebb__chrono_start(s, t, CHRONO_SNDBUF);
 	}
 	if (!n)
@@ -708,6 +709,12 @@ int ebb_poll(struct ebb_stack *s, struct pollfd *fds, size_t nfds, uint64_t now)
 		} else {
 			short m = poll_mask(t);
 			fds[i].revents = (short)(m & (fds[i].events | POLLERR | POLLHUP));
+			/* A writer told "not writable" waits for send-buffer
+			 * space: the autotuning signal, as Linux's tcp_poll
+			 * sets SOCK_NOSPACE. */
+			if ((fds[i].events & POLLOUT) && !(m & POLLOUT) && t->sndq.buf &&
+			    !(t->shutdown & SEND_SHUTDOWN))
+				t->snd_nospace = 1;
 		}
 		if (fds[i].revents)
 			ready++;

@@ -30,19 +30,6 @@ static int get_int(const void *val, socklen_t len, int *out)
  * against the memory budget: past it the ring keeps its size (the
  * option still reads back as set, as Linux's does whatever memory it
  * later finds), counted in TCPMemoryPressures. */
-static void resize_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap)
-{
-	if (!r->buf || cap <= r->cap)
-		return;
-	uint32_t old = r->cap;
-	if (!ebb__mem_ok(s, cap - old)) {
-		CTR(s, TCPMemoryPressures);
-		return;
-	}
-	if (ebb__ring_resize(r, cap) == 0)
-		s->mem += r->cap - old;
-}
-
 static int set_sol_socket(struct ebb_stack *s, struct tcb *t, int name, const void *val, socklen_t len)
 {
 	int v;
@@ -80,14 +67,14 @@ static int set_sol_socket(struct ebb_stack *s, struct tcb *t, int name, const vo
 		uint32_t want = ebb_min_u32((uint32_t)v, s->cfg.core_rmem_max);
 		t->o.rcvbuf = ebb_max_u32(want * 2, MIN_RCVBUF);
 		t->o.rcvbuf_locked = 1;
-		resize_ring(s, &t->rcvq, t->o.rcvbuf);
+		(void)ebb__tcb_grow_ring(s, &t->rcvq, t->o.rcvbuf);
 		return 0;
 	}
 	case SO_SNDBUF: {
 		uint32_t want = ebb_min_u32((uint32_t)v, s->cfg.core_wmem_max);
 		t->o.sndbuf = ebb_max_u32(want * 2, MIN_SNDBUF);
 		t->o.sndbuf_locked = 1;
-		resize_ring(s, &t->sndq, t->o.sndbuf);
+		(void)ebb__tcb_grow_ring(s, &t->sndq, t->o.sndbuf);
 		return 0;
 	}
 	default:

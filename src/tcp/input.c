@@ -207,6 +207,7 @@ static int process_ack(struct ebb_stack *s, struct tcb *t, const struct ebb_seg 
 	t->retransmits = 0;
 	t->xmit_since = s->now; /* progress: the user timeout starts over */
 	ebb__cc_ack(s, t, acked);
+	ebb__sndbuf_expand(s, t);
 	/* Chronographs: an emptied queue ends "busy"; room for the writer
 	 * again (free space at least half of what is queued, the POLLOUT
 	 * rule) ends "send-buffer limited". */

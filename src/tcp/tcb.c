@@ -96,6 +96,63 @@ int ebb__tcb_alloc_buffers(struct ebb_stack *s, struct tcb *t)
 	return 0;
 }
 
+int ebb__tcb_grow_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap)
+{
+	if (!r->buf || cap <= r->cap)
+		return 0;
+	uint32_t old = r->cap;
+	if (!ebb__mem_ok(s, cap - old)) {
+		CTR(s, TCPMemoryPressures);
+		return -ENOMEM;
+	}
+	int err = ebb__ring_resize(r, cap);
+	if (!err)
+		s->mem += r->cap - old;
+	return err;
+}
+
+/* Send-buffer autotuning, as Linux's tcp_sndbuf_expand: a writer that
+ * found the buffer full, on an ACK that leaves the congestion window
+ * room (so the buffer, not the network, held the sender back), gets
+ * room for two windows: one in flight and one queued behind it, which
+ * the application refills while the first is acknowledged (a window:
+ * the congestion window, at most the largest the peer has offered).  Without
+ * it the default 16 KiB (tcp_wmem[1]) would cap a connection at 16 KiB
+ * a round trip: 13 Mbit/s at 10 ms.  Capped at wmem_max (tcp_wmem[2])
+ * and by the memory budget (the buffer then stays as it is, counted in
+ * TCPMemoryPressures); never after SO_SNDBUF (the application's size
+ * is kept, SOCK_SNDBUF_LOCK).  Unlike Linux, a connection does not start
+ * with room for its initial window: one that never fills its 16 KiB
+ * (most short ones) never pays for more. */
+void ebb__sndbuf_expand(struct ebb_stack *s, struct tcb *t)
+{
+	if (!t->snd_nospace || t->o.sndbuf_locked || !t->sndq.buf)
+		return;
+	t->snd_nospace = 0;
+	if (ebb__flight(t) >= t->cwnd)
+		return; /* the congestion window is the limit */
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	/* A window is what can be in flight: the congestion window, but
+	 * never more than the peer offers (a receiver-limited cwnd keeps
+	 * growing on every ACK and would inflate the buffer for nothing). */
+	uint32_t wnd = ebb_min_u32(t->cwnd, ebb_max_u32(t->max_snd_wnd, 10u * mss));
+	uint64_t want = 2 * (uint64_t)ebb_max_u32(wnd, 10u * mss);
+	if (want <= t->o.sndbuf)
+		return;
+	/* Each growth copies what is queued into a new ring: grow by half
+	 * at least, so a buffer reaches its size in a few steps. */
+	if (want < (uint64_t)t->o.sndbuf * 3 / 2)
+		want = (uint64_t)t->o.sndbuf * 3 / 2;
+	if (want > s->cfg.wmem_max)
+		want = s->cfg.wmem_max;
+	if (want <= t->o.sndbuf)
+		return;
+	if (!ebb__tcb_grow_ring(s, &t->sndq, (uint32_t)want)) {
+		t->o.sndbuf = (uint32_t)want;
+		CTR(s, TCPSndBufExpand);
+	}
+}
+
 static void free_snd(struct ebb_stack *s, struct tcb *t)
 {
 	s->mem -= t->sndq.cap;

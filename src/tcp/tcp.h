@@ -110,6 +110,7 @@ struct tcb {
 	uint32_t lingering : 1;   /* closed with SO_LINGER {1,N}: handle kept until done */
 	uint32_t ts_rcvd : 1;     /* peer's SYN carried timestamps */
 	uint32_t force_push : 2;  /* send what fits, Nagle, SWS and cork aside: FORCE_* */
+	uint32_t snd_nospace : 1; /* a write found the send buffer full (Linux SOCK_NOSPACE) */
 
 	struct ebb_tuple tuple;
 	uint32_t laddr, raddr; /* host order copies of the IPv4 addresses */
@@ -401,6 +402,8 @@ void ebb__tcb_reset_proto(struct ebb_stack *s, struct tcb *t);
 /* Free a TCB that has no fd and is out of every table. */
 void ebb__tcb_free(struct ebb_stack *s, struct tcb *t);
 int ebb__tcb_alloc_buffers(struct ebb_stack *s, struct tcb *t);
+int ebb__tcb_grow_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap);
+void ebb__sndbuf_expand(struct ebb_stack *s, struct tcb *t);
 void ebb__tcb_free_buffers(struct ebb_stack *s, struct tcb *t);
 void ebb__tcb_set_tuple(struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* End a connection abnormally: optionally send <SEQ=SND.NXT><CTL=RST,ACK>,
