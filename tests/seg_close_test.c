@@ -189,6 +189,26 @@ static void close_with_unread_data_resets(void)
 	st_free(&t);
 }
 
+/* RFC 7323 §3.2: with timestamps on, the RST carries TSopt too (it
+ * SHOULD; Linux does), TS.Recent echoed. */
+static void reset_carries_timestamps(void)
+{
+	struct seg_test t;
+	st_init(&t, 0);
+	st_syn_recv(&t, "<mss 1000,nop,nop,TS val 100 ecr 0>");
+	st_in(&t, "+0 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 100 ecr 0>");
+	st_expect_state(&t, EBB_TCP_ESTABLISHED);
+	t.fd = ebb_accept(t.s, t.lfd, 0, 0, t.now);
+	CHECK(t.fd >= 0);
+	st_in(&t, "+.01 < P. 1:101(100) ack 1 win 257 <nop,nop,TS val 201 ecr 0>");
+	st_out(&t, "+0 > . 1:1(0) ack 101 <nop,nop,TS val * ecr 201>");
+	CHECK_EQ(ebb_close(t.s, t.fd, t.now), 0);
+	t.fd = -1;
+	st_out(&t, "+0 > R. 1:1(0) ack 101 <nop,nop,TS val * ecr 201>");
+	st_free(&t);
+}
+
 TEST_MAIN(T(active_close), T(passive_close), T(close_in_syn_sent), T(simultaneous_close),
 	  T(time_wait_reacks_fin), T(time_wait_ignores_rst), T(time_wait_killed_without_rfc1337),
-	  T(orphan_fin_wait2_timeout), T(half_close_keeps_receiving), T(close_with_unread_data_resets))
+	  T(orphan_fin_wait2_timeout), T(half_close_keeps_receiving), T(close_with_unread_data_resets),
+	  T(reset_carries_timestamps))

@@ -122,13 +122,16 @@ static size_t write_opts(struct ebb_stack *s, struct tcb *t, uint8_t flags)
 		}
 		/* RFC 2018 §2: offer SACK on our SYN; answer only if offered. */
 		o.sack_perm = s->cfg.sack && (t->state == EBB_TCP_SYN_SENT || t->sack_rcvd);
-	} else if (!(flags & EBB_TH_RST)) {
+	} else {
+		/* RFC 7323 §3.2: TSopt in every non-RST segment, and it
+		 * SHOULD be in a RST too (Linux sends it on its active
+		 * resets); SACK blocks only where data is acknowledged. */
 		if (t->ts_ok) {
 			o.has_ts = 1;
 			o.tsval = ebb__ts_now(s, t);
 			o.tsecr = t->ts_recent;
 		}
-		if (flags & EBB_TH_ACK)
+		if ((flags & EBB_TH_ACK) && !(flags & EBB_TH_RST))
 			ebb__sack_blocks(t, &o);
 	}
 	return ebb__tcp_opts_write(s->pkt + EBB_SEG_OPT_OFF, &o, syn);
