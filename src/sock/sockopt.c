@@ -23,13 +23,14 @@ static int get_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
-/* Resize a live buffer only upward: the receive window already offered
- * must stay inside the ring, and queued data must fit.  A smaller
- * SO_SNDBUF still applies at once: send() queues only up to it
- * (ebb__snd_space), in a ring that keeps its size.  Growth counts
- * against the memory budget: past it the ring keeps its size (the
- * option still reads back as set, as Linux's does whatever memory it
- * later finds), counted in TCPMemoryPressures. */
+/* SO_RCVBUF and SO_SNDBUF resize a live buffer only upward
+ * (ebb__tcb_grow_ring): the receive window already offered must stay
+ * inside the ring, and queued data must fit.  A smaller SO_SNDBUF still
+ * applies at once: send() queues only up to it (ebb__snd_space), in a
+ * ring that keeps its size.  Growth counts against the memory budget:
+ * past it the ring keeps its size (the option still reads back as set,
+ * as Linux's does whatever memory it later finds), counted in
+ * TCPMemoryPressures. */
 static int set_sol_socket(struct ebb_stack *s, struct tcb *t, int name, const void *val, socklen_t len)
 {
 	int v;

@@ -116,9 +116,9 @@ int ebb__tcb_grow_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap)
  * room (so the buffer, not the network, held the sender back), gets
  * room for two windows: one in flight and one queued behind it, which
  * the application refills while the first is acknowledged (a window:
- * the congestion window, at most the largest the peer has offered).  Without
- * it the default 16 KiB (tcp_wmem[1]) would cap a connection at 16 KiB
- * a round trip: 13 Mbit/s at 10 ms.  Capped at wmem_max (tcp_wmem[2])
+ * the congestion window, at most the largest the peer has offered).
+ * Without it the default 16 KiB (tcp_wmem[1]) would cap a connection at
+ * 16 KiB a round trip: 13 Mbit/s at 10 ms.  Capped at wmem_max (tcp_wmem[2])
  * and by the memory budget (the buffer then stays as it is, counted in
  * TCPMemoryPressures); never after SO_SNDBUF (the application's size
  * is kept, SOCK_SNDBUF_LOCK).  Unlike Linux, a connection does not start
