@@ -127,6 +127,36 @@ static void rto_backoff(void)
 	st_free(&t);
 }
 
+static void many_retries(struct ebb_config *c)
+{
+	c->retries2 = 100;
+}
+
+/* A backoff past 63 doublings (retries2 allows it) must still give
+ * rto_max, not a shift by 64 or more (undefined; x86 masks the count, so
+ * 64 doublings read as none).  The persist timer armed after such an
+ * episode is the case the fuzzer found (fuzz/regressions/stack/
+ * backoff-shift). */
+static void persist_after_64_backoffs(void)
+{
+	struct seg_test t;
+	st_init(&t, many_retries);
+	st_established_passive(&t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 1000, 0, t.now), 1000);
+	st_out(&t, "+0 > P. 1:1001(1000) ack 1");
+	for (int i = 0; i < 64; i++)
+		st_out(&t, "+.2~+120.001 > P. 1:1001(1000) ack 1");
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPTimeouts), 64);
+	/* More data, which the one-segment window holds back; then the
+	 * peer takes everything sent and closes its window.  Karn: no RTT
+	 * sample, the backoff stays. */
+	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 500, 0, t.now), 500);
+	st_in(&t, "+.1 < . 1:1(0) ack 1001 win 0");
+	CHECK_EQ(ebb_stack_next_deadline(t.s) - t.now, t.cfg.rto_max);
+	st_out(&t, "+120 > . 1000:1000(0) ack 1");
+	st_free(&t);
+}
+
 /* SYN retransmissions: 1 s, then doubling, six retries, then ETIMEDOUT. */
 static void syn_retries_then_etimedout(void)
 {
@@ -302,4 +332,5 @@ static void sndbuf_shrink_and_chronographs(void)
 }
 
 TEST_MAIN(T(cork_then_close_sends_fin), T(probe_timer_releases_held_data), T(rcvbuf_grow_keeps_out_of_order), T(sndbuf_shrink_and_chronographs), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
-	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks))
+	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks),
+	  T(persist_after_64_backoffs))

@@ -519,7 +519,7 @@ void ebb__output(struct ebb_stack *s, struct tcb *t)
 		uint32_t pending = unsent(t, &fin_pending);
 		if (t->snd_max == t->snd_una && (pending || fin_pending) && t->rexmt_kind == RX_NONE) {
 			t->rexmt_kind = RX_PERSIST;
-			t->t_rexmt = s->now + ebb_min_u64(t->rto << t->backoff, s->cfg.rto_max);
+			t->t_rexmt = s->now + ebb__backed_off_rto(s, t);
 			t->rexmt_armed = s->now;
 			ebb__timer_update(s, t);
 		}

@@ -551,6 +551,8 @@ int ebb__oow_ok(struct ebb_stack *s, uint64_t *last);
 
 /* timer.c */
 void ebb__timer_update(struct ebb_stack *s, struct tcb *t);
+/* The RTO with the backoff in force, at most rto_max. */
+uint64_t ebb__backed_off_rto(const struct ebb_stack *s, const struct tcb *t);
 void ebb__arm_rto(struct ebb_stack *s, struct tcb *t);
 void ebb__arm_keepalive(struct ebb_stack *s, struct tcb *t);
 void ebb__run_timers(struct ebb_stack *s);

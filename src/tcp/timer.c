@@ -12,8 +12,11 @@ void ebb__timer_update(struct ebb_stack *s, struct tcb *t)
 	ebb__heap_set(&s->timers, &t->timer, at);
 }
 
-static uint64_t backed_off_rto(const struct ebb_stack *s, const struct tcb *t)
+uint64_t ebb__backed_off_rto(const struct ebb_stack *s, const struct tcb *t)
 {
+	/* Doubling step by step up to rto_max: backoff can pass 63 (every
+	 * retransmission adds one, up to retries2, which may be 255), and a
+	 * shift by that much is undefined (the fuzzer found it). */
 	uint64_t rto = t->rto;
 	for (unsigned i = 0; i < t->backoff && rto < s->cfg.rto_max; i++)
 		rto *= 2;
@@ -23,7 +26,7 @@ static uint64_t backed_off_rto(const struct ebb_stack *s, const struct tcb *t)
 void ebb__arm_rto(struct ebb_stack *s, struct tcb *t)
 {
 	t->rexmt_kind = RX_RTO;
-	t->t_rexmt = s->now + backed_off_rto(s, t);
+	t->t_rexmt = s->now + ebb__backed_off_rto(s, t);
 	t->rexmt_armed = s->now;
 	/* TCP_USER_TIMEOUT: fire no later than the data's deadline, so the
 	 * connection ends on time (Linux's tcp_clamp_rto_to_user_timeout). */
@@ -230,7 +233,7 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 	if (t->backoff < 16)
 		t->backoff++;
 	t->rexmt_kind = RX_PERSIST;
-	t->t_rexmt = s->now + backed_off_rto(s, t);
+	t->t_rexmt = s->now + ebb__backed_off_rto(s, t);
 	t->rexmt_armed = s->now;
 	return 1;
 }
