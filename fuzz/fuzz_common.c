@@ -197,7 +197,10 @@ static size_t max_rcvbuf(const struct ebb_config *c)
 
 static size_t max_sndbuf(const struct ebb_config *c)
 {
+	/* SO_SNDBUF's largest, or autotuning's cap (wmem_max). */
 	size_t v = (size_t)c->core_wmem_max * 2;
+	if (v < c->wmem_max)
+		v = c->wmem_max;
 	if (v < MIN_SNDBUF)
 		v = MIN_SNDBUF;
 	return v > c->wmem_default ? v : c->wmem_default;

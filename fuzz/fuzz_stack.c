@@ -35,6 +35,12 @@
  *  - time makes progress: after ebb_stack_advance(now) the next deadline
  *    is later than now; no instant sees unbounded work; no call sends
  *    more packets than every send buffer in minimum segments;
+ *  - while the application holds connections, traffic driven by timers
+ *    may go on for ever (two connections of the stack in zero-window
+ *    probing answer each other, RFC 9293 MUST-67), so a run that has
+ *    spent its budget of advances and loopback deliveries skips the rest
+ *    of its input, with the link cut, rather than fail; after every
+ *    handle is closed the same budget must suffice;
  *  - at the end every handle is closed and time runs on with the peers
  *    silent (loopback still delivering): within 30 virtual days every
  *    connection and record must be gone and no memory held.
@@ -104,6 +110,8 @@ static struct ctx {
 	uint64_t now;
 	uint64_t out_count, out_bound;
 	uint64_t advances, deliveries, same_instant, last_instant;
+	int finishing;    /* every handle closed: the budget is a bound */
+	int budget_spent; /* before that: the rest of the input is skipped */
 	uint64_t loop_delay;
 	size_t heap_base;
 	struct tup tups[MAX_TUPS];
@@ -308,8 +316,17 @@ static void loop_deliver_head(void)
 		fz_trace("  loopback packet expired after %llu ns", (unsigned long long)age);
 		return;
 	}
-	if (++C.deliveries > MAX_DELIVERIES)
-		fz_fail(H, "more than %u loopback deliveries: the stack's own packets never stop", MAX_DELIVERIES);
+	if (++C.deliveries > MAX_DELIVERIES) {
+		if (C.finishing)
+			fz_fail(H, "more than %u loopback deliveries after every handle closed: the stack's own "
+				   "packets never stop", MAX_DELIVERIES);
+		/* Open connections may keep talking for ever: cut the link
+		 * and end the input here (budget, above). */
+		if (!C.budget_spent)
+			fz_trace("  delivery budget spent: the link is cut, the rest of the input skipped");
+		C.budget_spent = 1;
+		return;
+	}
 	fz_trace("  loopback delivery of %zu bytes", len);
 	input(C.pkt, len);
 }
@@ -336,8 +353,15 @@ static void run_until(uint64_t until)
 			fz_fail(H, "one ebb_stack_advance sent %llu packets (bound %llu)",
 				(unsigned long long)(C.out_count - before), (unsigned long long)C.out_bound);
 		fz_check_deadline(H, C.s, C.now);
-		if (++C.advances > MAX_ADVANCES)
-			fz_fail(H, "more than %u ebb_stack_advance calls", MAX_ADVANCES);
+		if (++C.advances > MAX_ADVANCES) {
+			if (C.finishing)
+				fz_fail(H, "more than %u ebb_stack_advance calls after every handle closed",
+					MAX_ADVANCES);
+			if (!C.budget_spent)
+				fz_trace("  advance budget spent: the rest of the input skipped");
+			C.budget_spent = 1;
+			return; /* time stops here; finish() goes on from now */
+		}
 	}
 	if (until > C.now)
 		C.now = until;
@@ -1004,6 +1028,9 @@ static void finish(void)
 			fz_trace("close %d -> %d", fd, r);
 	}
 	check_all();
+	/* A fresh budget, which must now suffice. */
+	C.finishing = 1;
+	C.advances = C.deliveries = 0;
 	uint64_t end = C.now + END_TIME;
 	run_until(end);
 	check_all();
@@ -1042,7 +1069,7 @@ int ebb_fuzz_stack(const uint8_t *data, size_t size)
 	ebb_stack_add_addr(C.s, &a);
 	a = ebb_addr_v4(LOCAL2);
 	ebb_stack_add_addr(C.s, &a);
-	while (fz_more(&in)) {
+	while (fz_more(&in) && !C.budget_spent) {
 		uint8_t op = fz_u8(&in) % NOPS;
 		switch (op) {
 		case OP_TIME:

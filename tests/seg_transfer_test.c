@@ -209,17 +209,23 @@ static void fast_retransmit_and_partial_ack(void)
 	st_free(&t);
 }
 
+/* 100 bytes sent and acknowledged with window 0; 100 more wait. */
+static void shut_window_with_data_waiting(struct seg_test *t)
+{
+	st_init(t, 0);
+	st_established_passive(t, "<mss 1000>");
+	CHECK_EQ(ebb_send(t->s, t->fd, zeros, 100, 0, t->now), 100);
+	st_out(t, "+0 > P. 1:101(100) ack 1");
+	st_in(t, "+.01 < . 1:1(0) ack 101 win 0");
+	CHECK_EQ(ebb_send(t->s, t->fd, zeros, 100, 0, t->now), 100);
+}
+
 /* The peer's window closes: data waits and the persist timer probes with
  * SEG.SEQ = SND.UNA - 1, backing off; when the window opens, data flows. */
 static void persist_probes(void)
 {
 	struct seg_test t;
-	st_init(&t, 0);
-	st_established_passive(&t, "<mss 1000>");
-	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
-	st_out(&t, "+0 > P. 1:101(100) ack 1");
-	st_in(&t, "+.01 < . 1:1(0) ack 101 win 0");
-	CHECK_EQ(ebb_send(t.s, t.fd, zeros, 100, 0, t.now), 100);
+	shut_window_with_data_waiting(&t);
 	/* The probe interval is the RTO (smoothed RTT + 200 ms), doubling. */
 	st_out(&t, "+.2~+.21 > . 100:100(0) ack 1");
 	st_in(&t, "+0 < . 1:1(0) ack 101 win 0");
@@ -232,6 +238,31 @@ static void persist_probes(void)
 	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPWinProbe), 3);
 	/* The connection never timed out: probes answered keep it alive. */
 	st_expect_state(&t, EBB_TCP_ESTABLISHED);
+	st_free(&t);
+}
+
+/* An orphan whose peer keeps its window shut and answers every probe
+ * is given up after orphan_retries (8) probes, as Linux gives up by the
+ * backoff: otherwise such a peer holds it for ever (Sockstress).  The
+ * application's own connection, in the same position, probes on
+ * (persist_probes). */
+static void orphan_zero_window_gives_up(void)
+{
+	struct seg_test t;
+	shut_window_with_data_waiting(&t);
+	CHECK_EQ(ebb_close(t.s, t.fd, t.now), 0);
+	t.fd = -1;
+	for (int i = 0; i < 8; i++) {
+		st_out(&t, "+.2~+120.001 > . 100:100(0) ack 1");
+		st_in(&t, "+0 < . 1:1(0) ack 101 win 0");
+	}
+	/* The ninth time it gives up, silently as Linux does (the peer
+	 * learns from its next segment's RST), and nothing is left. */
+	st_none(&t, "+300");
+	st_expect_state(&t, EBB_TCP_CLOSE);
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPAbortOnTimeout), 1);
+	CHECK_EQ(ebb_counter_get(t.s, EBB_CTR_TCPWinProbe), 8);
+	CHECK_EQ(ebb_state_count(t.s, EBB_TCP_ESTABLISHED) + ebb_state_count(t.s, EBB_TCP_FIN_WAIT1), 0);
 	st_free(&t);
 }
 
@@ -333,4 +364,4 @@ static void sndbuf_shrink_and_chronographs(void)
 
 TEST_MAIN(T(cork_then_close_sends_fin), T(probe_timer_releases_held_data), T(rcvbuf_grow_keeps_out_of_order), T(sndbuf_shrink_and_chronographs), T(delayed_ack), T(nagle_and_nodelay), T(rto_backoff), T(syn_retries_then_etimedout),
 	  T(fast_retransmit_and_partial_ack), T(persist_probes), T(zero_window_still_takes_acks),
-	  T(persist_after_64_backoffs))
+	  T(persist_after_64_backoffs), T(orphan_zero_window_gives_up))

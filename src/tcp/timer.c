@@ -217,9 +217,17 @@ static int fire_persist(struct ebb_stack *s, struct tcb *t)
 		return 1;
 	}
 	uint32_t limit = t->fd < 0 ? (s->cfg.orphan_retries ? s->cfg.orphan_retries : 8) : s->cfg.retries2;
-	if (t->fd < 0 && t->probes >= limit) {
-		/* An orphan the peer will not let finish (Linux's
-		 * tcp_probe_timer gives up on orphans). */
+	/* An orphan the peer will not let finish: given up after `limit`
+	 * probes whether the peer answers them or not.  Its answers reset
+	 * `probes` but not the backoff, which only an opening window ends
+	 * (Linux's tcp_probe_timer judges an orphan by its backoff too).
+	 * Counting answered probes alone, a peer that keeps its window shut
+	 * and ACKs every probe held the orphan and its unsent data for ever
+	 * (the Sockstress attack; seen looking into a fuzzer run where two
+	 * connections of one stack probed each other's shut windows for
+	 * virtual days, legitimately: the application still held them).
+	 * The backoff stops growing at 16. */
+	if (t->fd < 0 && (t->probes >= limit || t->backoff >= ebb_min_u32(limit, 16))) {
 		timeout(s, t, -1, EBB_END_TIMEOUT_RETRANS);
 		return 0;
 	}
