@@ -189,7 +189,10 @@ void fz_dump_stack(const char *name, const struct ebb_stack *s)
 
 static size_t max_rcvbuf(const struct ebb_config *c)
 {
+	/* SO_RCVBUF's largest, or autotuning's cap (rmem_max). */
 	size_t v = (size_t)c->core_rmem_max * 2;
+	if (v < c->rmem_max)
+		v = c->rmem_max;
 	if (v < MIN_RCVBUF)
 		v = MIN_RCVBUF;
 	return v > c->rmem_default ? v : c->rmem_default;

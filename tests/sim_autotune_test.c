@@ -1,9 +1,12 @@
 /*
- * sim_autotune_test.c: send-buffer autotuning (Linux's tcp_sndbuf_expand).
- * A bulk sender that keeps its send buffer full gets a bigger one, up to
- * wmem_max and within the memory budget; one whose application set
- * SO_SNDBUF keeps that size.  The cost of not growing is the point: at
- * 40 ms of round trip, 16 KiB a round trip is 3.3 Mbit/s.
+ * sim_autotune_test.c: buffer autotuning, both directions.  A bulk sender
+ * that keeps its send buffer full gets a bigger one (Linux's
+ * tcp_sndbuf_expand), a receiver whose application reads more each round
+ * trip gets a bigger window (tcp_rcv_space_adjust), each up to its cap
+ * (wmem_max, rmem_max) and within the memory budget; a socket whose
+ * application set SO_SNDBUF or SO_RCVBUF keeps that size.  The cost of
+ * not growing is the point: at 40 ms of round trip, 16 KiB a round trip
+ * is 3.3 Mbit/s and 128 KiB is 26 Mbit/s.
  */
 #include <stdio.h>
 
@@ -17,35 +20,54 @@
 
 struct watch {
 	struct bulk *b;
-	int max_sndbuf;     /* largest SO_SNDBUF the client's socket showed */
-	size_t max_mem;     /* largest ebb_stack_memory of the client */
+	int max_sndbuf;   /* largest SO_SNDBUF the client's socket showed */
+	int max_rcvbuf;   /* largest SO_RCVBUF the server's socket showed */
+	size_t max_mem;   /* largest ebb_stack_memory of either stack */
+	uint64_t snd_exp, rcv_exp, pressures;
 };
+
+static int sockopt(struct bulk *b, struct ebb_stack *s, int fd, int name)
+{
+	int v = 0;
+	socklen_t len = sizeof v;
+	if (fd < 0 || ebb_getsockopt(s, fd, SOL_SOCKET, name, &v, &len, simnet_now(b->net)))
+		return 0;
+	return v;
+}
 
 static int watch_step(void *ctx)
 {
 	struct watch *w = ctx;
 	struct bulk *b = w->b;
-	if (b->c.fd >= 0 && !b->c.closed) {
-		int v = 0;
-		socklen_t len = sizeof v;
-		if (ebb_getsockopt(b->c.s, b->c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len, simnet_now(b->net)) == 0 &&
-		    v > w->max_sndbuf)
+	if (!b->c.closed) {
+		int v = sockopt(b, b->c.s, b->c.fd, SO_SNDBUF);
+		if (v > w->max_sndbuf)
 			w->max_sndbuf = v;
 	}
-	size_t m = ebb_stack_memory(b->c.s);
+	if (!b->s.closed) {
+		int v = sockopt(b, b->s.s, b->s.fd, SO_RCVBUF);
+		if (v > w->max_rcvbuf)
+			w->max_rcvbuf = v;
+	}
+	size_t m = ebb_stack_memory(b->c.s), ms = ebb_stack_memory(b->s.s);
+	if (ms > m)
+		m = ms;
 	if (m > w->max_mem)
 		w->max_mem = m;
 	return bulk_step(b);
 }
 
 /* 4 MiB client -> server over 20 ms each way, 100 Mbit/s.  sndbuf > 0
- * sets SO_SNDBUF on the client before it connects' data flows. */
-static uint64_t run(const struct ebb_config *cfg, int sndbuf, struct watch *w, uint64_t *expands, uint64_t *pressures)
+ * sets SO_SNDBUF on the client before its data flows, rcvbuf > 0
+ * SO_RCVBUF on the server's listener (the connection inherits it). */
+static uint64_t run(const struct ebb_config *cfg, int sndbuf, int rcvbuf, struct watch *w)
 {
 	struct bulk b;
 	bulk_setup(&b, 7, cfg);
 	struct simnet_link l = {.delay = 20 * MS, .bandwidth = 100000000};
 	simnet_set_links(b.net, b.ch, b.sh, &l);
+	if (rcvbuf)
+		CHECK_EQ(ebb_setsockopt(b.s.s, b.lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf, 0), 0);
 	bulk_start(&b, 4 * MIB, 0, CLOSE_CLIENT_FIRST);
 	if (sndbuf)
 		CHECK_EQ(ebb_setsockopt(b.c.s, b.c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf, 0), 0);
@@ -54,64 +76,97 @@ static uint64_t run(const struct ebb_config *cfg, int sndbuf, struct watch *w, u
 	CHECK_EQ(b.s.received, 4 * MIB);
 	CHECK_EQ(b.s.mismatch, 0);
 	CHECK_EQ(b.c.error, 0);
-	*expands = ebb_counter_get(b.c.s, EBB_CTR_TCPSndBufExpand);
-	*pressures = ebb_counter_get(b.c.s, EBB_CTR_TCPMemoryPressures);
+	CHECK_EQ(b.s.error, 0);
+	w->snd_exp = ebb_counter_get(b.c.s, EBB_CTR_TCPSndBufExpand);
+	w->rcv_exp = ebb_counter_get(b.s.s, EBB_CTR_TCPRcvBufExpand);
+	w->pressures =
+		ebb_counter_get(b.c.s, EBB_CTR_TCPMemoryPressures) + ebb_counter_get(b.s.s, EBB_CTR_TCPMemoryPressures);
 	uint64_t t = b.t_done;
-	/* Whatever the buffer grew to is given back. */
+	/* Whatever the buffers grew to is given back. */
 	simnet_run_until(b.net, simnet_now(b.net) + 61 * SEC);
 	CHECK_EQ(b.c.s->mem, 0);
+	CHECK_EQ(b.s.s->mem, 0);
 	simnet_free(b.net);
+	w->b = 0;
+	printf("    4 MiB in %.2f s; send buffer at most %d (grown %llu times), receive buffer at most %d (grown %llu "
+	       "times), stack memory at most %zu, refused %llu\n",
+	       (double)t / SEC, w->max_sndbuf, (unsigned long long)w->snd_exp, w->max_rcvbuf,
+	       (unsigned long long)w->rcv_exp, w->max_mem, (unsigned long long)w->pressures);
 	return t;
 }
 
 static void grows_to_fill_the_path(void)
 {
 	struct watch w;
-	uint64_t exp, press;
-	uint64_t t = run(NULL, 0, &w, &exp, &press);
-	printf("  default buffers: 4 MiB in %.2f s, send buffer grew %llu times to %d bytes\n", (double)t / SEC,
-	       (unsigned long long)exp, w.max_sndbuf);
-	CHECK(exp > 0);
+	uint64_t t = run(NULL, 0, 0, &w);
+	CHECK(w.snd_exp > 0);
 	CHECK(w.max_sndbuf > 16384);
 	CHECK(w.max_sndbuf <= 4194304);
-	/* The receive window (128 KiB by default) is then the limit: 4 MiB
-	 * at 128 KiB per 40 ms is 1.3 s, plus slow start; at 16 KiB a
-	 * round trip it would take 10 s. */
-	CHECK(t < 4 * SEC);
+	CHECK(w.rcv_exp > 0);
+	CHECK(w.max_rcvbuf > 131072);
+	CHECK(w.max_rcvbuf <= 6291456);
+	/* 4 MiB at 100 Mbit/s is 0.34 s, plus slow start's round trips;
+	 * at 128 KiB a round trip it takes 1.3 s, at 16 KiB 10 s. */
+	CHECK(t < 1 * SEC);
+}
+
+/* Without timestamps the receiver times a window's worth of data. */
+static void grows_without_timestamps(void)
+{
+	struct ebb_config cfg;
+	ebb_config_init(&cfg);
+	cfg.timestamps = 0;
+	struct watch w;
+	uint64_t t = run(&cfg, 0, 0, &w);
+	CHECK(w.rcv_exp > 0);
+	CHECK(w.max_rcvbuf > 131072);
+	CHECK(t < 1 * SEC);
 }
 
 static void so_sndbuf_is_kept(void)
 {
 	struct watch w;
-	uint64_t exp, press;
-	uint64_t t = run(NULL, 8192, &w, &exp, &press);
-	printf("  SO_SNDBUF 8192: 4 MiB in %.2f s, send buffer %d bytes\n", (double)t / SEC, w.max_sndbuf);
-	CHECK_EQ(exp, 0);
+	uint64_t t = run(NULL, 8192, 0, &w);
+	CHECK_EQ(w.snd_exp, 0);
 	CHECK_EQ(w.max_sndbuf, 16384); /* doubled, as Linux reports it */
 	CHECK(t > 8 * SEC);
 }
 
-/* The default configuration but for the two caps autotuning meets. */
-static void run_capped(uint32_t wmem_max, uint64_t mem_max, struct watch *w, uint64_t *exp, uint64_t *press)
+static void so_rcvbuf_is_kept(void)
+{
+	struct watch w;
+	uint64_t t = run(NULL, 0, 32768, &w);
+	CHECK_EQ(w.rcv_exp, 0);
+	CHECK_EQ(w.max_rcvbuf, 65536); /* doubled, as Linux reports it */
+	/* 64 KiB a round trip: 4 MiB in 64 round trips, 2.6 s. */
+	CHECK(t > 2 * SEC);
+}
+
+/* The default configuration but for the caps autotuning meets. */
+static void run_capped(uint32_t wmem_max, uint32_t rmem_max, uint64_t mem_max, struct watch *w)
 {
 	struct ebb_config cfg;
 	ebb_config_init(&cfg);
 	cfg.wmem_max = wmem_max;
+	cfg.rmem_max = rmem_max;
 	cfg.mem_max = mem_max;
-	run(&cfg, 0, w, exp, press);
-	printf("  wmem_max %u, budget %llu bytes: send buffer at most %d, stack memory at most %zu, grown %llu, "
-	       "refused %llu\n",
-	       wmem_max, (unsigned long long)mem_max, w->max_sndbuf, w->max_mem, (unsigned long long)*exp,
-	       (unsigned long long)*press);
+	run(&cfg, 0, 0, w);
 }
 
 static void wmem_max_caps_it(void)
 {
 	struct watch w;
-	uint64_t exp, press;
-	run_capped(49152, 1ull << 30, &w, &exp, &press);
-	CHECK(exp > 0);
+	run_capped(49152, 6291456, 1ull << 30, &w);
+	CHECK(w.snd_exp > 0);
 	CHECK_EQ(w.max_sndbuf, 49152);
+}
+
+static void rmem_max_caps_it(void)
+{
+	struct watch w;
+	run_capped(4194304, 262144, 1ull << 30, &w);
+	CHECK(w.rcv_exp > 0);
+	CHECK_EQ(w.max_rcvbuf, 262144);
 }
 
 static void memory_budget_caps_it(void)
@@ -120,11 +175,12 @@ static void memory_budget_caps_it(void)
 	 * more: growth stops at the budget, counted, and the transfer
 	 * still completes. */
 	struct watch w;
-	uint64_t exp, press;
-	run_capped(4194304, 300000, &w, &exp, &press);
-	CHECK(press > 0);
+	run_capped(4194304, 6291456, 300000, &w);
+	CHECK(w.pressures > 0);
 	CHECK(w.max_mem <= 300000);
 	CHECK(w.max_sndbuf < 300000);
+	CHECK(w.max_rcvbuf < 300000);
 }
 
-TEST_MAIN(T(grows_to_fill_the_path), T(so_sndbuf_is_kept), T(wmem_max_caps_it), T(memory_budget_caps_it))
+TEST_MAIN(T(grows_to_fill_the_path), T(grows_without_timestamps), T(so_sndbuf_is_kept), T(so_rcvbuf_is_kept), T(wmem_max_caps_it),
+	  T(rmem_max_caps_it), T(memory_budget_caps_it))

@@ -201,6 +201,7 @@ EBB_API const char *ebb_outcome_name(int outcome);
 	X(ConnCapDrops, "connections refused by the connection cap")      \
 	X(TCPSndBufFull, "send() calls cut short by a full send buffer")  \
 	X(TCPSndBufExpand, "send buffers grown by autotuning (tcp_wmem)")  \
+	X(TCPRcvBufExpand, "receive buffers grown by autotuning (tcp_rmem)") \
 	X(TCPDataBeyondWindow, "segments whose data ran past the receive window: excess dropped")
 
 enum ebb_counter {

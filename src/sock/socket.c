@@ -449,6 +449,7 @@ ssize_t ebb_recv(struct ebb_stack *s, int fd, void *buf, size_t len, int flags, 
 		ebb__ring_peek(&t->rcvq, 0, buf, n);
 		if (!(flags & MSG_PEEK)) {
 			ebb__ring_drop(&t->rcvq, n);
+			ebb__rcvbuf_adjust(s, t);
 			ebb__window_update(s, t);
 		}
 		return n;

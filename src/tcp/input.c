@@ -303,6 +303,8 @@ static int process_text(struct ebb_stack *s, struct tcb *t, const struct ebb_seg
 		int had_ofo = t->nofo != 0;
 		uint32_t more = ebb__ofo_drain(s, t);
 		t->bytes_received += more;
+		if (n)
+			ebb__rcv_rtt_measure(s, t, seg);
 		if (had_ofo) {
 			/* RFC 5681 §4.2: ACK at once when a hole fills. */
 			t->ack_now = 1;

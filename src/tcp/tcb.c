@@ -153,6 +153,87 @@ void ebb__sndbuf_expand(struct ebb_stack *s, struct tcb *t)
 	}
 }
 
+/* The receiver's RTT, for receive-buffer autotuning (Linux's
+ * tcp_rcv_rtt_measure_ts and tcp_rcv_rtt_measure).  Called for each
+ * in-order data segment.  A sample under 1 ms (the timestamp tick) is
+ * not taken: on such paths the default window already carries 1 Gbit/s
+ * (128 KiB a millisecond), and a window-limited flow over a link with
+ * no delay (two stacks in one process) would otherwise measure its own
+ * queue and grow its buffer without end.  The filter leans low, as
+ * Linux's: a sample includes the sender's and the application's
+ * delays. */
+static void rcv_rtt_sample(struct tcb *t, uint64_t ns)
+{
+	if (ns < EBB_NSEC_PER_MSEC)
+		return;
+	if (!t->rcv_rtt || ns < t->rcv_rtt)
+		t->rcv_rtt = ns;
+	else
+		t->rcv_rtt += (ns - t->rcv_rtt) / 8;
+}
+
+void ebb__rcv_rtt_measure(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg)
+{
+	if (t->ts_ok && seg->opt.has_ts) {
+		/* TSecr echoes our clock when the peer last heard from us.  A
+		 * difference of one tick may be a round trip of microseconds
+		 * that straddled a tick; two ticks mean more than 1 ms. */
+		uint32_t ms = ebb__ts_now(s, t) - seg->opt.tsecr;
+		if (seg->opt.tsecr && ms >= 2 && ms < 600000)
+			rcv_rtt_sample(t, (uint64_t)ms * EBB_NSEC_PER_MSEC);
+		return;
+	}
+	/* No timestamps: time a window's worth of data. */
+	if (t->rcv_rtt_time && ebb_seq_lt(t->rcv_nxt, t->rcv_rtt_seq))
+		return;
+	if (t->rcv_rtt_time)
+		rcv_rtt_sample(t, s->now - t->rcv_rtt_time);
+	t->rcv_rtt_seq = t->rcv_nxt + ebb_max_u32(t->rcv_wnd_adv, t->adv_mss);
+	t->rcv_rtt_time = s->now;
+}
+
+/* Receive-buffer autotuning, as Linux's tcp_rcv_space_adjust (dynamic
+ * right-sizing): once a round trip, after the application read, if it
+ * read more in that round trip than in any before, the buffer grows to
+ * twice that, more when the rate is climbing (slow start doubles it
+ * every round trip), plus 16 segments; so the window stays ahead of
+ * what the sender can use.  Capped at rmem_max (the window scale chosen
+ * at the SYN allows it) and the memory budget; never after SO_RCVBUF.
+ * Without it one connection receives at most rmem_default (128 KiB) a
+ * round trip: 26 Mbit/s at 40 ms. */
+void ebb__rcvbuf_adjust(struct ebb_stack *s, struct tcb *t)
+{
+	if (t->o.rcvbuf_locked || !t->rcv_rtt || !t->rcvq.buf)
+		return;
+	uint64_t copied_total = t->bytes_received - t->rcvq.len;
+	if (!t->rcv_space_time) {
+		t->rcv_space_time = s->now;
+		t->rcv_space_copied = copied_total;
+		/* Linux starts from the initial window: ten segments. */
+		t->rcv_space = ebb_min_u32(t->o.rcvbuf, 10u * (t->adv_mss ? t->adv_mss : 536));
+		return;
+	}
+	if (s->now - t->rcv_space_time < t->rcv_rtt)
+		return;
+	uint64_t copied = copied_total - t->rcv_space_copied;
+	t->rcv_space_copied = copied_total;
+	t->rcv_space_time = s->now;
+	if (copied <= t->rcv_space)
+		return;
+	uint64_t win = 2 * copied + 16 * (uint64_t)(t->adv_mss ? t->adv_mss : 536);
+	if (t->rcv_space)
+		win += 2 * (win * (copied - t->rcv_space) / t->rcv_space);
+	t->rcv_space = copied > UINT32_MAX ? UINT32_MAX : (uint32_t)copied;
+	if (win > s->cfg.rmem_max)
+		win = s->cfg.rmem_max;
+	if (win <= t->o.rcvbuf)
+		return;
+	if (!ebb__tcb_grow_ring(s, &t->rcvq, (uint32_t)win)) {
+		t->o.rcvbuf = (uint32_t)win;
+		CTR(s, TCPRcvBufExpand);
+	}
+}
+
 static void free_snd(struct ebb_stack *s, struct tcb *t)
 {
 	s->mem -= t->sndq.cap;

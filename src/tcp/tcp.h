@@ -205,6 +205,16 @@ struct tcb {
 		uint8_t explicit_bind; /* bind() rather than connect()'s autobind */
 	} own;
 
+	/* Receive-buffer autotuning (ebb__rcvbuf_adjust).  rcv_rtt is the
+	 * receiver's round-trip estimate (ns, 0 until a sample of 1 ms or
+	 * more), from timestamps or, without them, from the time a window
+	 * of data takes to arrive (rcv_rtt_seq, rcv_rtt_time). */
+	uint64_t rcv_rtt, rcv_rtt_time;
+	uint32_t rcv_rtt_seq;
+	uint32_t rcv_space;        /* most bytes the application read in one RTT */
+	uint64_t rcv_space_copied; /* bytes read when the current RTT began */
+	uint64_t rcv_space_time;   /* when it began (0: not yet) */
+
 	/* tcp_info bookkeeping. */
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out, total_retrans;
@@ -404,6 +414,8 @@ void ebb__tcb_free(struct ebb_stack *s, struct tcb *t);
 int ebb__tcb_alloc_buffers(struct ebb_stack *s, struct tcb *t);
 int ebb__tcb_grow_ring(struct ebb_stack *s, struct ebb_ring *r, uint32_t cap);
 void ebb__sndbuf_expand(struct ebb_stack *s, struct tcb *t);
+void ebb__rcv_rtt_measure(struct ebb_stack *s, struct tcb *t, const struct ebb_seg *seg);
+void ebb__rcvbuf_adjust(struct ebb_stack *s, struct tcb *t);
 void ebb__tcb_free_buffers(struct ebb_stack *s, struct tcb *t);
 void ebb__tcb_set_tuple(struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* End a connection abnormally: optionally send <SEQ=SND.NXT><CTL=RST,ACK>,
