@@ -123,6 +123,18 @@ static void grows_without_timestamps(void)
 	CHECK(t < 1 * SEC);
 }
 
+/* Without window scaling the window cannot pass 65535: the buffer
+ * does not grow past what it can offer. */
+static void no_growth_past_an_unscaled_window(void)
+{
+	struct ebb_config cfg;
+	ebb_config_init(&cfg);
+	cfg.window_scaling = 0;
+	struct watch w;
+	run(&cfg, 0, 0, &w);
+	CHECK(w.max_rcvbuf <= 131072);
+}
+
 static void so_sndbuf_is_kept(void)
 {
 	struct watch w;
@@ -182,5 +194,6 @@ static void memory_budget_caps_it(void)
 	CHECK(w.max_rcvbuf < 300000);
 }
 
-TEST_MAIN(T(grows_to_fill_the_path), T(grows_without_timestamps), T(so_sndbuf_is_kept), T(so_rcvbuf_is_kept), T(wmem_max_caps_it),
+TEST_MAIN(T(grows_to_fill_the_path), T(grows_without_timestamps),
+	  T(no_growth_past_an_unscaled_window), T(so_sndbuf_is_kept), T(so_rcvbuf_is_kept), T(wmem_max_caps_it),
 	  T(rmem_max_caps_it), T(memory_budget_caps_it))

@@ -226,6 +226,9 @@ void ebb__rcvbuf_adjust(struct ebb_stack *s, struct tcb *t)
 	t->rcv_space = copied > UINT32_MAX ? UINT32_MAX : (uint32_t)copied;
 	if (win > s->cfg.rmem_max)
 		win = s->cfg.rmem_max;
+	/* No more than the window can say (65535 without scaling). */
+	if (win > (uint64_t)65535 << t->rcv_wscale)
+		win = (uint64_t)65535 << t->rcv_wscale;
 	if (win <= t->o.rcvbuf)
 		return;
 	if (!ebb__tcb_grow_ring(s, &t->rcvq, (uint32_t)win)) {
