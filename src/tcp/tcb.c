@@ -220,9 +220,12 @@ void ebb__rcvbuf_adjust(struct ebb_stack *s, struct tcb *t)
 	t->rcv_space_time = s->now;
 	if (copied <= t->rcv_space)
 		return;
-	uint64_t win = 2 * copied + 16 * (uint64_t)(t->adv_mss ? t->adv_mss : 536);
-	if (t->rcv_space)
-		win += 2 * (win * (copied - t->rcv_space) / t->rcv_space);
+	/* rmem_max (at most 1 GiB) caps the result, and so the arithmetic:
+	 * an application that read rarely may count gigabytes here. */
+	uint64_t c = ebb_min_u64(copied, s->cfg.rmem_max);
+	uint64_t win = 2 * c + 16 * (uint64_t)(t->adv_mss ? t->adv_mss : 536);
+	if (t->rcv_space && c > t->rcv_space)
+		win += 2 * (win * (c - t->rcv_space) / t->rcv_space);
 	t->rcv_space = copied > UINT32_MAX ? UINT32_MAX : (uint32_t)copied;
 	if (win > s->cfg.rmem_max)
 		win = s->cfg.rmem_max;
