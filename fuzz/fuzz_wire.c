@@ -6,7 +6,7 @@
  * them).  Beyond "no crash, no read outside the bytes" (the buffers are
  * exact-size heap copies, so AddressSanitizer sees any overread):
  *  - accept/reject agrees with a reference parser written from the rules
- *    (the one in tests/unit_wire_fuzz_test.c), and so do the options;
+ *    (tests/wireref.h, shared with unit_wire_fuzz_test), and so do the options;
  *  - every view the parser returns lies inside the packet and the lengths
  *    add up (IHL + payload = total length, doff + data = payload);
  *  - a segment parsed, written back with ebb__tcp_opts_write and
@@ -23,121 +23,10 @@
 #include "util/compiler.h"
 #include "util/csum.h"
 #include "wire/wire.h"
+#include "wireref.h"
 
 #define H "wire"
 
-/* ---- the reference ---- */
-
-static uint32_t naive_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)((p[i] << 8) | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t naive_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static int ref_ip_opts_ok(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		if (p[i] == 0)
-			return 1;
-		if (p[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 2 > len || p[i + 1] < 2 || i + p[i + 1] > len || p[i] == 131 || p[i] == 137)
-			return 0;
-		i += p[i + 1];
-	}
-	return 1;
-}
-
-static int ref_addr_ok(uint32_t a)
-{
-	return (a >> 24) != 0 && a != 0xffffffffu && (a & 0xf0000000u) != 0xe0000000u;
-}
-
-static int ref_ip_accept(const uint8_t *p, size_t len)
-{
-	if (len < 20 || p[0] >> 4 != 4)
-		return 0;
-	size_t ihl = (size_t)(p[0] & 15) * 4, tot = ebb_get16(p + 2);
-	if (ihl < 20 || ihl > len || tot < ihl || tot > len)
-		return 0;
-	if (naive_fold(naive_sum(0, p, ihl)) != 0)
-		return 0;
-	if (!ref_ip_opts_ok(p + 20, ihl - 20) || (ebb_get16(p + 6) & 0x3fff))
-		return 0;
-	uint32_t src = ebb_get32(p + 12), dst = ebb_get32(p + 16);
-	if ((src >> 24) == 127 && (dst >> 24) != 127)
-		return 0;
-	return ref_addr_ok(src) && ref_addr_ok(dst);
-}
-
-/* 1 if the option list is well formed; fills o as the parser should. */
-static int ref_tcp_opts(const uint8_t *p, size_t len, int syn, struct ebb_tcp_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	for (size_t i = 0; i < len;) {
-		uint8_t kind = p[i];
-		if (kind == EBB_OPT_EOL)
-			return 1;
-		if (kind == EBB_OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 2 > len)
-			return 0;
-		size_t l = p[i + 1];
-		if (l < 2 || i + l > len)
-			return 0;
-		const uint8_t *v = p + i + 2;
-		if (kind == EBB_OPT_MSS && l == 4 && syn) {
-			o->has_mss = 1;
-			o->mss = ebb_get16(v);
-		} else if (kind == EBB_OPT_WS && l == 3 && syn) {
-			o->has_ws = 1;
-			o->wscale = v[0] < 14 ? v[0] : 14;
-		} else if (kind == EBB_OPT_SACK_PERM && l == 2 && syn) {
-			o->sack_perm = 1;
-		} else if (kind == EBB_OPT_TS && l == 10) {
-			o->has_ts = 1;
-			o->tsval = ebb_get32(v);
-			o->tsecr = ebb_get32(v + 4);
-		} else if (kind == EBB_OPT_SACK && !syn && l >= 10 && (l - 2) % 8 == 0) {
-			o->nsack = (uint8_t)((l - 2) / 8 < 4 ? (l - 2) / 8 : 4);
-			for (unsigned b = 0; b < o->nsack; b++) {
-				o->sack[b].left = ebb_get32(v + 8 * b);
-				o->sack[b].right = ebb_get32(v + 8 * b + 4);
-			}
-		}
-		i += l;
-	}
-	return 1;
-}
-
-static int opts_same(const struct ebb_tcp_opts *a, const struct ebb_tcp_opts *b)
-{
-	if (a->has_mss != b->has_mss || a->has_ws != b->has_ws || a->sack_perm != b->sack_perm ||
-	    a->has_ts != b->has_ts || a->nsack != b->nsack)
-		return 0;
-	if ((a->has_mss && a->mss != b->mss) || (a->has_ws && a->wscale != b->wscale))
-		return 0;
-	if (a->has_ts && (a->tsval != b->tsval || a->tsecr != b->tsecr))
-		return 0;
-	for (unsigned i = 0; i < a->nsack && i < 4; i++)
-		if (a->sack[i].left != b->sack[i].left || a->sack[i].right != b->sack[i].right)
-			return 0;
-	return 1;
-}
 
 /* ---- checks ---- */
 
@@ -167,9 +56,9 @@ static void check_csum(const uint8_t *p, size_t len)
 	/* Even chunks chained, as the callers do. */
 	size_t cut = len / 2 & ~(size_t)1;
 	uint64_t fast = ebb__csum_add(ebb__csum_add(0, p, cut), p + cut, len - cut);
-	if (ebb__csum_fold(fast) != naive_fold(naive_sum(0, p, len)))
+	if (ebb__csum_fold(fast) != wb_fold(wb_sum(0, p, len)))
 		fz_fail(H, "checksum of %zu bytes: %04x, naive sum %04x", len, ebb__csum_fold(fast),
-			naive_fold(naive_sum(0, p, len)));
+			wb_fold(wb_sum(0, p, len)));
 }
 
 /* Write the parsed segment back and parse it again: same fields. */
@@ -275,7 +164,7 @@ static void check_packet(const uint8_t *pkt, size_t len)
 		ph[8] = 0;
 		ph[9] = 6;
 		ebb_put16(ph + 10, (uint16_t)tl);
-		ref_ok = naive_fold(naive_sum(naive_sum(0, ph, 12), t, tl)) == 0;
+		ref_ok = wb_fold(wb_sum(wb_sum(0, ph, 12), t, tl)) == 0;
 	}
 	struct ebb_tcp_opts want;
 	if (ref_ok)
