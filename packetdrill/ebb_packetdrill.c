@@ -600,6 +600,15 @@ static long logged(const struct pdx *x, const char *call, int fd, long r)
 	return r;
 }
 
+/* The end of every call with an int result: logged, the lock given
+ * back, the result in packetdrill's form (-1 and errno). */
+static int end_call(struct pdx *x, const char *call, int fd, long r)
+{
+	logged(x, call, fd, r);
+	leave(x);
+	return ret_int(r);
+}
+
 /* ---- descriptors ---- */
 
 static struct sock *sock_get(struct pdx *x, int fd)
@@ -923,9 +932,7 @@ static int pd_socket(void *ud, int domain, int type, int protocol)
 		if (r < 0)
 			ebb_close(x->s, h, x->now);
 	}
-	logged(x, "socket", -1, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "socket", -1, r);
 }
 
 static int pd_bind(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
@@ -935,9 +942,7 @@ static int pd_bind(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
 	struct sock *k = sock_get(x, fd);
 	long r = k ? ebb_bind(x->s, k->h, addr, len, x->now) : -EBADF;
 	settle(x);
-	logged(x, "bind", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "bind", fd, r);
 }
 
 static int pd_listen(void *ud, int fd, int backlog)
@@ -947,9 +952,7 @@ static int pd_listen(void *ud, int fd, int backlog)
 	struct sock *k = sock_get(x, fd);
 	long r = k ? ebb_listen(x->s, k->h, backlog, x->now) : -EBADF;
 	settle(x);
-	logged(x, "listen", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "listen", fd, r);
 }
 
 static int pd_accept(void *ud, int fd, struct sockaddr *addr, socklen_t *len)
@@ -965,9 +968,7 @@ static int pd_accept(void *ud, int fd, struct sockaddr *addr, socklen_t *len)
 		w.aaddrlen = len;
 		r = run_op(x, &w, !k->nonblock, "accept");
 	}
-	logged(x, "accept", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "accept", fd, r);
 }
 
 static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
@@ -983,9 +984,7 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t l
 		w.caddrlen = len;
 		r = run_op(x, &w, !k->nonblock, "connect");
 	}
-	logged(x, "connect", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "connect", fd, r);
 }
 
 /* recv into one buffer; the vectored calls gather and scatter around it. */
@@ -1204,9 +1203,7 @@ static int pd_fcntl(void *ud, int fd, int cmd, ...)
 		r = 0;
 	} else
 		r = -EINVAL;
-	logged(x, "fcntl", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "fcntl", fd, r);
 }
 
 struct q_query {
@@ -1265,9 +1262,7 @@ static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
 	} else {
 		r = -ENOTTY;
 	}
-	logged(x, "ioctl", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "ioctl", fd, r);
 }
 
 static int pd_close(void *ud, int fd)
@@ -1289,9 +1284,7 @@ static int pd_close(void *ud, int fd)
 		}
 		settle(x);
 	}
-	logged(x, "close", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "close", fd, r);
 }
 
 static int pd_shutdown(void *ud, int fd, int how)
@@ -1301,9 +1294,7 @@ static int pd_shutdown(void *ud, int fd, int how)
 	struct sock *k = sock_get(x, fd);
 	long r = k ? ebb_shutdown(x->s, k->h, how, x->now) : -EBADF;
 	settle(x);
-	logged(x, "shutdown", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "shutdown", fd, r);
 }
 
 static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len)
@@ -1313,9 +1304,7 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
 	struct sock *k = sock_get(x, fd);
 	long r = k ? ebb_getsockopt(x->s, k->h, level, name, val, len, x->now) : -EBADF;
 	settle(x);
-	logged(x, "getsockopt", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "getsockopt", fd, r);
 }
 
 /*
@@ -1395,9 +1384,7 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
 	struct sock *k = sock_get(x, fd);
 	long r = k ? ebb_setsockopt(x->s, k->h, level, name, val, len, x->now) : -EBADF;
 	settle(x);
-	logged(x, "setsockopt", fd, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "setsockopt", fd, r);
 }
 
 static int pd_poll(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
@@ -1416,9 +1403,7 @@ static int pd_poll(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 			w.deadline = x->now + (uint64_t)timeout_ms * NS_PER_MS;
 		r = run_op(x, &w, timeout_ms != 0, "poll");
 	}
-	logged(x, "poll", -1, r);
-	leave(x);
-	return ret_int(r);
+	return end_call(x, "poll", -1, r);
 }
 
 static int pd_netdev_send(void *ud, const void *pkt, size_t len)
