@@ -600,13 +600,20 @@ static long logged(const struct pdx *x, const char *call, int fd, long r)
 	return r;
 }
 
-/* The end of every call with an int result: logged, the lock given
- * back, the result in packetdrill's form (-1 and errno). */
+/* The end of every call: logged, the lock given back, the result in
+ * packetdrill's form (-1 and errno). */
 static int end_call(struct pdx *x, const char *call, int fd, long r)
 {
 	logged(x, call, fd, r);
 	leave(x);
 	return ret_int(r);
+}
+
+static ssize_t end_call_ssize(struct pdx *x, const char *call, int fd, long r)
+{
+	logged(x, call, fd, r);
+	leave(x);
+	return ret_ssize(r);
 }
 
 /* ---- descriptors ---- */
@@ -1074,27 +1081,21 @@ static ssize_t pd_read(void *ud, int fd, void *buf, size_t len)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "read", fd, do_recv(x, fd, buf, len, 0, "read"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "read", fd, do_recv(x, fd, buf, len, 0, "read"));
 }
 
 static ssize_t pd_readv(void *ud, int fd, const struct iovec *iov, int iovcnt)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "readv", fd, recv_iov(x, fd, iov, iovcnt, 0, "readv"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "readv", fd, recv_iov(x, fd, iov, iovcnt, 0, "readv"));
 }
 
 static ssize_t pd_recv(void *ud, int fd, void *buf, size_t len, int flags)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "recv", fd, do_recv(x, fd, buf, len, flags, "recv"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "recv", fd, do_recv(x, fd, buf, len, flags, "recv"));
 }
 
 static ssize_t pd_recvfrom(void *ud, int fd, void *buf, size_t len, int flags, struct sockaddr *from,
@@ -1121,36 +1122,28 @@ static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
 		msg->msg_controllen = 0;
 		msg->msg_flags = 0;
 	}
-	logged(x, "recvmsg", fd, r);
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "recvmsg", fd, r);
 }
 
 static ssize_t pd_write(void *ud, int fd, const void *buf, size_t len)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "write", fd, do_send(x, fd, buf, len, 0, "write"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "write", fd, do_send(x, fd, buf, len, 0, "write"));
 }
 
 static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int iovcnt)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "writev", fd, send_iov(x, fd, iov, iovcnt, 0, "writev"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "writev", fd, send_iov(x, fd, iov, iovcnt, 0, "writev"));
 }
 
 static ssize_t pd_send(void *ud, int fd, const void *buf, size_t len, int flags)
 {
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "send", fd, do_send(x, fd, buf, len, flags, "send"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "send", fd, do_send(x, fd, buf, len, flags, "send"));
 }
 
 static ssize_t pd_sendto(void *ud, int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
@@ -1161,9 +1154,7 @@ static ssize_t pd_sendto(void *ud, int fd, const void *buf, size_t len, int flag
 	(void)tolen;
 	struct pdx *x = ud;
 	enter(x);
-	long r = logged(x, "sendto", fd, do_send(x, fd, buf, len, flags, "sendto"));
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "sendto", fd, do_send(x, fd, buf, len, flags, "sendto"));
 }
 
 static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
@@ -1171,9 +1162,7 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 	struct pdx *x = ud;
 	enter(x);
 	long r = msg ? send_iov(x, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, "sendmsg") : -EFAULT;
-	logged(x, "sendmsg", fd, r);
-	leave(x);
-	return ret_ssize(r);
+	return end_call_ssize(x, "sendmsg", fd, r);
 }
 
 static int pd_fcntl(void *ud, int fd, int cmd, ...)
