@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "harness.h"
+#include "segtest.h"
 #include "simapp.h"
 #include "tcp/tcp.h"
 
@@ -19,15 +20,6 @@
 #define CLIENT 0xC6120001u
 #define SERVER 0xC6120002u
 
-static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(ip);
-	a.sin_port = htons(port);
-	return a;
-}
 
 static int bind_to(struct ebb_stack *s, uint32_t ip, uint16_t port, int reuseaddr, int reuseport, uint64_t now)
 {

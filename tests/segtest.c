@@ -639,7 +639,7 @@ int st_state(struct seg_test *t)
 
 /* ---- fixtures ---- */
 
-static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
+struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
 {
 	struct sockaddr_in a;
 	memset(&a, 0, sizeof a);

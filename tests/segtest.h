@@ -21,6 +21,7 @@
 #define EBB_TESTS_SEGTEST_H
 
 #include <ebb/ebb.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,9 @@ struct seg_test {
 	int fd;  /* the connection under test, or -1 */
 	int failed;
 };
+
+/* An IPv4 socket address, host-order address and port. */
+struct sockaddr_in sin_of(uint32_t ip, uint16_t port);
 
 /* Start a test with the default configuration tweaked by `tweak` (may be
  * NULL).  Time starts at 0. */
