@@ -205,12 +205,8 @@ static int bulk_step(void *app, struct tunapp *a, uint64_t now)
 				continue;
 			}
 			c->connected = 1;
-			struct sockaddr_in in;
-			socklen_t sl = sizeof in;
-			ebb_getpeername(a->s, fd, (struct sockaddr *)&in, &sl);
-			struct ebb_addr ad = ebb_addr_v4(ntohl(in.sin_addr.s_addr));
-			char ab[16], opts[96];
-			snprintf(c->peer, sizeof c->peer, "%s:%u", ebb_addr_format(&ad, ab, sizeof ab), ntohs(in.sin_port));
+			char opts[96];
+			tunapp_peer_name(a, fd, c->peer, sizeof c->peer);
 			tunapp_describe(a, fd, opts, sizeof opts, now);
 			if (!a->o.quiet)
 				fprintf(a->out, "bulk conn %llu %s: open (%s)\n", (unsigned long long)c->id, c->peer, opts);

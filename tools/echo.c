@@ -41,19 +41,6 @@ struct eserver {
 	uint64_t accepted, bytes, resets;
 };
 
-static void peer_name(struct tunapp *a, int fd, char *buf, size_t len)
-{
-	struct sockaddr_in in;
-	socklen_t sl = sizeof in;
-	if (ebb_getpeername(a->s, fd, (struct sockaddr *)&in, &sl)) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	struct ebb_addr ad = ebb_addr_v4(ntohl(in.sin_addr.s_addr));
-	char b[16];
-	snprintf(buf, len, "%s:%u", ebb_addr_format(&ad, b, sizeof b), ntohs(in.sin_port));
-}
-
 static void econn_close(struct eserver *sv, struct tunapp *a, size_t i, const char *why, int err, uint64_t now)
 {
 	struct econn *c = &sv->c[i];
@@ -106,7 +93,7 @@ static int eserver_step(void *app, struct tunapp *a, uint64_t now)
 				continue;
 			}
 			sv->n++;
-			peer_name(a, fd, c->peer, sizeof c->peer);
+			tunapp_peer_name(a, fd, c->peer, sizeof c->peer);
 			if (!a->o.quiet) {
 				char opts[96];
 				tunapp_describe(a, fd, opts, sizeof opts, now);

@@ -68,19 +68,6 @@ struct hserver {
 	char pattern[4096];
 };
 
-static void http_peer(struct tunapp *a, int fd, char *buf, size_t len)
-{
-	struct sockaddr_in in;
-	socklen_t sl = sizeof in;
-	if (ebb_getpeername(a->s, fd, (struct sockaddr *)&in, &sl)) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	struct ebb_addr ad = ebb_addr_v4(ntohl(in.sin_addr.s_addr));
-	char b[16];
-	snprintf(buf, len, "%s:%u", ebb_addr_format(&ad, b, sizeof b), ntohs(in.sin_port));
-}
-
 static void hconn_free(struct hserver *sv, size_t i)
 {
 	free(sv->c[i]);
@@ -353,7 +340,7 @@ static void accept_all(struct hserver *sv, struct tunapp *a, uint64_t now)
 			c->fd = fd;
 			c->id = ++sv->accepted;
 			c->idle_since = now;
-			http_peer(a, fd, c->peer, sizeof c->peer);
+			tunapp_peer_name(a, fd, c->peer, sizeof c->peer);
 			sv->c[sv->n++] = c;
 			if (a->o.verbose) {
 				char opts[96];

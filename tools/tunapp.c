@@ -481,6 +481,19 @@ int tunapp_sockopts(struct tunapp *a, int fd, uint64_t now)
 	return r;
 }
 
+void tunapp_peer_name(struct tunapp *a, int fd, char *buf, size_t len)
+{
+	struct sockaddr_in in;
+	socklen_t sl = sizeof in;
+	if (ebb_getpeername(a->s, fd, (struct sockaddr *)&in, &sl)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	struct ebb_addr ad = ebb_addr_v4(ntohl(in.sin_addr.s_addr));
+	char b[16];
+	snprintf(buf, len, "%s:%u", ebb_addr_format(&ad, b, sizeof b), ntohs(in.sin_port));
+}
+
 void tunapp_linger0(struct tunapp *a, int fd, uint64_t now)
 {
 	struct linger lg = {1, 0};

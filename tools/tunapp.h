@@ -92,6 +92,8 @@ void tunapp_free(struct tunapp *a);
 /* Apply the common socket options (keepalive, nodelay, buffers,
  * reuseaddr) to a new socket.  0 or a negative errno. */
 int tunapp_sockopts(struct tunapp *a, int fd, uint64_t now);
+/* "198.18.0.2:40000": the connection's peer ("?" if it has none). */
+void tunapp_peer_name(struct tunapp *a, int fd, char *buf, size_t len);
 /* Set SO_LINGER {1, 0} (used just before an abortive close). */
 void tunapp_linger0(struct tunapp *a, int fd, uint64_t now);
 /* "ts sack wscale 7/7 mss 1460": what the handshake negotiated. */
