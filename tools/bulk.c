@@ -338,13 +338,8 @@ static int bulk_main(int argc, char **argv, int server)
 		} else if (!server && a[0] != '-' && !target) {
 			target = a;
 		} else {
-			int r = tunapp_option(&o, cmd, argc, argv, &i);
-			if (r < 0)
+			if (tunapp_option_or_fail(&o, cmd, argc, argv, &i))
 				goto out;
-			if (!r) {
-				tool_error(cmd, "unknown argument '%s' (try: ebb help)", a);
-				goto out;
-			}
 		}
 	}
 	if (!server) {

@@ -240,13 +240,8 @@ int cmd_echo_server(int argc, char **argv)
 			}
 			continue;
 		}
-		int r = tunapp_option(&o, cmd, argc, argv, &i);
-		if (r < 0)
+		if (tunapp_option_or_fail(&o, cmd, argc, argv, &i))
 			return 2;
-		if (!r) {
-			tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[i]);
-			return 2;
-		}
 	}
 	struct tunapp a;
 	if (tunapp_start(&a, cmd, &o))
@@ -462,13 +457,8 @@ int cmd_echo_client(int argc, char **argv)
 		} else if (argv[i][0] != '-' && !target) {
 			target = argv[i];
 		} else {
-			int r = tunapp_option(&o, cmd, argc, argv, &i);
-			if (r < 0)
+			if (tunapp_option_or_fail(&o, cmd, argc, argv, &i))
 				return 2;
-			if (!r) {
-				tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[i]);
-				return 2;
-			}
 		}
 	}
 	if (!target) {

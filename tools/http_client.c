@@ -511,13 +511,8 @@ int cmd_http_client(int argc, char **argv)
 		} else if (a[0] != '-' && !url) {
 			url = a;
 		} else {
-			int r = tunapp_option(&o, cmd, argc, argv, &i);
-			if (r < 0)
+			if (tunapp_option_or_fail(&o, cmd, argc, argv, &i))
 				return 2;
-			if (!r) {
-				tool_error(cmd, "unknown argument '%s' (try: ebb help)", a);
-				return 2;
-			}
 		}
 	}
 	if (!url) {

@@ -299,6 +299,18 @@ with_value:
 	return 1;
 }
 
+int tunapp_option_or_fail(struct tunapp_opts *o, const char *cmd, int argc, char **argv, int *i)
+{
+	int r = tunapp_option(o, cmd, argc, argv, i);
+	if (r < 0)
+		return -1;
+	if (!r) {
+		tool_error(cmd, "unknown argument '%s' (try: ebb help)", argv[*i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 /* The engine's state events: how each connection ended.  Counted once:

@@ -77,6 +77,9 @@ void tunapp_defaults(struct tunapp_opts *o);
 /* Try argv[*i] as a common option: 1 taken (and *i moved past its
  * value), 0 not a common option, -1 bad value (the error is printed). */
 int tunapp_option(struct tunapp_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* The same as a command's last resort: 0 if argv[*i] was a common
+ * option, else -1 with the error said (an unknown argument included). */
+int tunapp_option_or_fail(struct tunapp_opts *o, const char *cmd, int argc, char **argv, int *i);
 /* The common options' help text. */
 extern const char tunapp_usage[];
 
